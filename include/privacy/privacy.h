@@ -1,0 +1,17 @@
+/*
+ * libprivacy — the umbrella header: include this one.
+ *
+ * libprivacy lets web-shop software keep the promises of its privacy policy:
+ * consent, cookie tokens without personal data, field-level encryption,
+ * subject rights, need-to-know access and a tamper-evident audit log.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PRIVACY_PRIVACY_H
+#define PRIVACY_PRIVACY_H
+
+#include "common.h"
+#include "context.h"
+#include "backend.h"
+
+#endif /* PRIVACY_PRIVACY_H */

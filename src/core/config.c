@@ -1,0 +1,145 @@
+/* The configuration: typed setters, each checking its argument at once so
+ * that a mistake is reported where it was made. */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "backend/sqlite/sqlite_backend.h"
+#include "error.h"
+
+/* Where each version of privacy_backend ends. */
+#define MEMBER_END(m) (offsetof(privacy_backend, m) + sizeof(((privacy_backend *)0)->m))
+static const size_t backend_size[PRIVACY_BACKEND_VERSION + 1] = {
+    [1] = MEMBER_END(purge_expired),
+};
+
+static int enter(void)
+{
+    prv_err_clear(prv_err_tls());
+    return PRIVACY_OK;
+}
+
+static int invalid(const char *msg)
+{
+    return prv_err_set(prv_err_tls(), PRIVACY_E_INVALID, "%s", msg);
+}
+
+int privacy_config_new(privacy_config **out)
+{
+    enter();
+    if (out == NULL)
+        return invalid("privacy_config_new: out is NULL");
+    privacy_config *cfg = prv_calloc(1, sizeof *cfg);
+    if (cfg == NULL)
+        return prv_err_set(prv_err_tls(), PRIVACY_E_NOMEM, "privacy_config_new: out of memory");
+    cfg->retry_budget_us = PRV_RETRY_BUDGET_DEFAULT_US;
+    *out = cfg;
+    return PRIVACY_OK;
+}
+
+void privacy_config_free(privacy_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    prv_free(cfg->uri);
+    prv_free(cfg);
+}
+
+static int set_uri(privacy_config *cfg, const privacy_backend *be, const char *uri)
+{
+    char *copy = prv_strdup(uri);
+    if (copy == NULL)
+        return prv_err_set(prv_err_tls(), PRIVACY_E_NOMEM, "privacy_config: out of memory");
+    prv_free(cfg->uri);
+    cfg->uri = copy;
+    cfg->backend = *be;
+    return PRIVACY_OK;
+}
+
+int privacy_config_set_storage(privacy_config *cfg, const char *uri)
+{
+    enter();
+    if (cfg == NULL || uri == NULL)
+        return invalid("privacy_config_set_storage: cfg and uri must not be NULL");
+    if (strncmp(uri, "sqlite:", 7) == 0) {
+        prv_sqlite_opts opts;
+        char msg[PRIVACY_ERRMSG_MAX];
+        int rc = prv_sqlite_uri_parse(uri, &opts, msg, sizeof msg);
+        if (rc != PRIVACY_OK)
+            return prv_err_set(prv_err_tls(), rc, "privacy_config_set_storage: %s", msg);
+        prv_sqlite_opts_clear(&opts);
+        rc = set_uri(cfg, &prv_sqlite_backend, uri);
+        if (rc == PRIVACY_OK && opts.retry_budget_us >= 0)
+            cfg->retry_budget_us = opts.retry_budget_us;
+        return rc;
+    }
+    return invalid("privacy_config_set_storage: unsupported storage URI scheme"
+                   " (this build supports \"sqlite:\")");
+}
+
+static const char *missing_member(const privacy_backend *b)
+{
+#define REQUIRE(m)                                                                              \
+    if (b->m == NULL)                                                                          \
+        return #m;
+    REQUIRE(open)
+    REQUIRE(close)
+    REQUIRE(errmsg)
+    REQUIRE(begin)
+    REQUIRE(commit)
+    REQUIRE(rollback)
+    REQUIRE(put)
+    REQUIRE(get)
+    REQUIRE(del)
+    REQUIRE(scan)
+    REQUIRE(delete_subject)
+    REQUIRE(purge_expired)
+#undef REQUIRE
+    return NULL;
+}
+
+int privacy_config_set_backend(privacy_config *cfg, const privacy_backend *backend,
+                               const char *uri)
+{
+    enter();
+    if (cfg == NULL || backend == NULL || uri == NULL)
+        return invalid("privacy_config_set_backend: cfg, backend and uri must not be NULL");
+    if (backend->version < 1 || backend->version > PRIVACY_BACKEND_VERSION)
+        return prv_err_set(prv_err_tls(), PRIVACY_E_VERSION,
+                           "privacy_config_set_backend: backend version %d is not supported;"
+                           " this library knows versions 1 to %d",
+                           backend->version, PRIVACY_BACKEND_VERSION);
+    /* Copy exactly the bytes the declared version defines: a vtable built
+     * against an older header is shorter than ours. */
+    privacy_backend copy;
+    memset(&copy, 0, sizeof copy);
+    memcpy(&copy, backend, backend_size[backend->version]);
+    const char *missing = missing_member(&copy);
+    if (missing != NULL)
+        return prv_err_set(prv_err_tls(), PRIVACY_E_INVALID,
+                           "privacy_config_set_backend: required member '%s' is NULL", missing);
+    return set_uri(cfg, &copy, uri);
+}
+
+int privacy_config_set_clock(privacy_config *cfg, privacy_clock_fn fn, void *userdata)
+{
+    enter();
+    if (cfg == NULL)
+        return invalid("privacy_config_set_clock: cfg is NULL");
+    cfg->clock = fn;
+    cfg->clock_userdata = fn != NULL ? userdata : NULL;
+    return PRIVACY_OK;
+}
+
+int privacy_config_set_retry_budget(privacy_config *cfg, int64_t usec)
+{
+    enter();
+    if (cfg == NULL)
+        return invalid("privacy_config_set_retry_budget: cfg is NULL");
+    if (usec < 0 || usec > PRV_RETRY_BUDGET_MAX_US)
+        return invalid("privacy_config_set_retry_budget: the budget must be 0 to 3600000000 us");
+    cfg->retry_budget_us = usec;
+    return PRIVACY_OK;
+}

@@ -1,0 +1,18 @@
+#ifndef PRV_CORE_CONFIG_H
+#define PRV_CORE_CONFIG_H
+
+#include "privacy/backend.h"
+#include "privacy/context.h"
+
+struct privacy_config {
+    privacy_backend backend; /* zeroed when no storage is chosen */
+    char *uri;
+    privacy_clock_fn clock;
+    void *clock_userdata;
+    int64_t retry_budget_us;
+};
+
+#define PRV_RETRY_BUDGET_DEFAULT_US INT64_C(5000000)
+#define PRV_RETRY_BUDGET_MAX_US (INT64_C(3600) * 1000000)
+
+#endif

@@ -1,0 +1,22 @@
+#ifndef PRV_CORE_CONTEXT_H
+#define PRV_CORE_CONTEXT_H
+
+#include "error.h"
+#include "privacy/context.h"
+#include "store/store.h"
+
+struct privacy_ctx {
+    prv_err err;              /* the message about the last call */
+    unsigned long fork_gen;   /* prv_fork_generation() at open */
+    privacy_clock_fn clock;
+    void *clock_userdata;
+    prv_store *store;
+};
+
+/* Every public call on a context starts here: checks the handle and the
+ * process, and clears the message. */
+int prv_ctx_enter(privacy_ctx *ctx, const char *fn);
+/* The context's clock; never negative (a negative reading is an error). */
+int prv_ctx_now(privacy_ctx *ctx, int64_t *out);
+
+#endif
