@@ -1,0 +1,109 @@
+/* Transactions: the re-runnable callback of the store, and the caller's own
+ * transaction (privacy_begin/commit/rollback). */
+#include <string.h>
+
+#include "core/clock.h"
+#include "store_internal.h"
+
+enum { BACKOFF_FIRST_US = 1000, BACKOFF_MAX_US = 100000 };
+
+/* Rolls back after a failure, keeping the failure's message. */
+static void roll_back_quietly(prv_store *st)
+{
+    (void)st->be.rollback(st->conn);
+}
+
+static int run_once(prv_store *st, prv_store_tx_fn fn, void *userdata)
+{
+    int rc = st->be.begin(st->conn);
+    if (rc != PRIVACY_OK)
+        return prv_store_fail(st, rc);
+    rc = fn(st, userdata);
+    if (rc == PRIVACY_OK) {
+        rc = st->be.commit(st->conn);
+        if (rc != PRIVACY_OK)
+            rc = prv_store_fail(st, rc);
+    }
+    if (rc != PRIVACY_OK)
+        roll_back_quietly(st);
+    return rc;
+}
+
+int prv_store_tx(prv_store *st, prv_store_tx_fn fn, void *userdata)
+{
+    if (st->in_caller_tx) {
+        if (st->doomed != PRIVACY_OK)
+            return prv_err_set(st->err, st->doomed,
+                               "store: an earlier call in this transaction failed (%s); roll it back",
+                               privacy_strerror(st->doomed));
+        int rc = fn(st, userdata);
+        if (rc != PRIVACY_OK)
+            st->doomed = rc;
+        return rc;
+    }
+    int64_t start = prv_clock_monotonic();
+    int64_t delay = BACKOFF_FIRST_US;
+    for (;;) {
+        int rc = run_once(st, fn, userdata);
+        if (rc != PRIVACY_E_BUSY)
+            return rc;
+        int64_t spent = prv_clock_monotonic() - start;
+        if (spent + delay > st->retry_budget_us) {
+            char last[PRIVACY_ERRMSG_MAX];
+            memcpy(last, st->err->msg, sizeof last);
+            return prv_err_set(st->err, PRIVACY_E_BUSY,
+                               "store: gave up after %lld ms of retries: %.180s",
+                               (long long)(spent / 1000), last);
+        }
+        prv_sleep_jittered_us(delay);
+        delay = delay * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : delay * 2;
+    }
+}
+
+int prv_store_begin(prv_store *st)
+{
+    if (st->in_caller_tx)
+        return prv_err_set(st->err, PRIVACY_E_MISUSE, "a transaction is already open");
+    int rc = st->be.begin(st->conn);
+    if (rc != PRIVACY_OK)
+        return prv_store_fail(st, rc);
+    st->in_caller_tx = 1;
+    st->doomed = PRIVACY_OK;
+    return PRIVACY_OK;
+}
+
+int prv_store_commit(prv_store *st)
+{
+    if (!st->in_caller_tx)
+        return prv_err_set(st->err, PRIVACY_E_MISUSE, "no transaction is open");
+    st->in_caller_tx = 0;
+    int doomed = st->doomed;
+    st->doomed = PRIVACY_OK;
+    if (doomed != PRIVACY_OK) {
+        roll_back_quietly(st);
+        return prv_err_set(st->err, doomed,
+                           "transaction rolled back: a call in it failed (%s)",
+                           privacy_strerror(doomed));
+    }
+    int rc = st->be.commit(st->conn);
+    if (rc != PRIVACY_OK) {
+        rc = prv_store_fail(st, rc);
+        roll_back_quietly(st);
+    }
+    return rc;
+}
+
+int prv_store_rollback(prv_store *st)
+{
+    if (!st->in_caller_tx)
+        return prv_err_set(st->err, PRIVACY_E_MISUSE, "no transaction is open");
+    st->in_caller_tx = 0;
+    st->doomed = PRIVACY_OK;
+    int rc = st->be.rollback(st->conn);
+    return rc != PRIVACY_OK ? prv_store_fail(st, rc) : PRIVACY_OK;
+}
+
+int prv_store_in_tx(const prv_store *st)
+{
+    return st->in_caller_tx;
+}
