@@ -1,0 +1,136 @@
+#include "testutil.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *tu_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *tmpl = tu_path(base != NULL && base[0] != '\0' ? base : "/tmp", "privacy-test-XXXXXX");
+    if (mkdtemp(tmpl) == NULL) {
+        perror("mkdtemp");
+        abort();
+    }
+    return tmpl;
+}
+
+void tu_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = tu_path(dir, e->d_name);
+        unlink(p);
+        free(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+char *tu_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p == NULL)
+        abort();
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+unsigned char *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    unsigned char *buf = malloc(cap);
+    size_t r;
+    while (buf != NULL && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            unsigned char *nb = realloc(buf, cap *= 2);
+            if (nb == NULL)
+                free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf == NULL)
+        abort();
+    *len = n;
+    return buf;
+}
+
+int tu_same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    unsigned char *da = tu_read_file(a, &la), *db = tu_read_file(b, &lb);
+    int same = da != NULL && db != NULL && la == lb && memcmp(da, db, la) == 0;
+    free(da);
+    free(db);
+    return same;
+}
+
+int tu_copy_file(const char *from, const char *to)
+{
+    size_t n;
+    unsigned char *d = tu_read_file(from, &n);
+    if (d == NULL)
+        return -1;
+    FILE *f = fopen(to, "wb");
+    int rc = f != NULL && fwrite(d, 1, n, f) == n ? 0 : -1;
+    if (f != NULL && fclose(f) != 0)
+        rc = -1;
+    free(d);
+    return rc;
+}
+
+int tu_open(privacy_ctx **out, const char *uri)
+{
+    privacy_config *cfg = NULL;
+    int rc = privacy_config_new(&cfg);
+    if (rc == PRIVACY_OK)
+        rc = privacy_config_set_storage(cfg, uri);
+    if (rc == PRIVACY_OK)
+        rc = privacy_open(out, cfg);
+    privacy_config_free(cfg);
+    return rc;
+}
+
+int tu_run(Suite *suite)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int tu_contains(const void *hay, size_t n, const void *needle, size_t m)
+{
+    const unsigned char *h = hay;
+    if (m == 0)
+        return 1;
+    for (size_t i = 0; i + m <= n; i++) {
+        if (h[i] == *(const unsigned char *)needle && memcmp(h + i, needle, m) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int tu_file_contains(const char *path, const void *needle, size_t m)
+{
+    size_t n;
+    unsigned char *d = tu_read_file(path, &n);
+    int found = d != NULL && tu_contains(d, n, needle, m);
+    free(d);
+    return found;
+}

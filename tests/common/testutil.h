@@ -1,0 +1,35 @@
+/* Helpers shared by the test suites: temporary directories, whole-file
+ * reads, and a configuration opened on a storage URI. */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <privacy/privacy.h>
+
+/* Creates a fresh temporary directory; returns its path (static buffer per
+ * call site is not needed: the result is malloc'd, free it). */
+char *tu_tmpdir(void);
+/* Removes a directory and the files directly inside it. */
+void tu_rmdir(const char *dir);
+/* Joins dir and name into a malloc'd path. */
+char *tu_path(const char *dir, const char *name);
+/* Reads a whole file into a malloc'd buffer; NULL if missing. */
+unsigned char *tu_read_file(const char *path, size_t *len);
+/* 1 if the two files exist and have the same bytes. */
+int tu_same_file(const char *a, const char *b);
+/* Copies a file. Returns 0 on success. */
+int tu_copy_file(const char *from, const char *to);
+/* Opens a context on uri with default settings; returns the status code. */
+int tu_open(privacy_ctx **out, const char *uri);
+
+/* 1 if needle (m bytes) occurs in hay (n bytes). */
+int tu_contains(const void *hay, size_t n, const void *needle, size_t m);
+/* 1 if the file exists and holds needle somewhere. */
+int tu_file_contains(const char *path, const void *needle, size_t m);
+/* Runs a check suite; returns the process exit status. */
+struct Suite;
+int tu_run(struct Suite *suite);
+
+#endif

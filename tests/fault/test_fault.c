@@ -1,0 +1,321 @@
+/* Fault injection: fail the Nth allocation of the library's allocator, or
+ * the Nth call of the backend, at every step of opening a context and of
+ * writing records, and check each time: the documented code, a message, no
+ * leaked allocation, and storage unchanged. Stores live in a temporary
+ * directory (tmpfs when TMPDIR points there). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/sqlite/sqlite_backend.h"
+#include "core/alloc.h"
+#include "core/context.h"
+#include "fault_backend.h"
+#include "store/store.h"
+#include "testutil.h"
+
+static char *dir;
+static char *db;
+static char uri[4300];
+
+static void setup(void)
+{
+    dir = tu_tmpdir();
+    db = tu_path(dir, "shop.db");
+    snprintf(uri, sizeof uri, "sqlite:%s", db);
+    fb_reset(&prv_sqlite_backend);
+}
+
+static void teardown(void)
+{
+    prv_alloc_fault(0, 0);
+    fb_fail(0, 0, 0);
+    tu_rmdir(dir);
+    free(db);
+    free(dir);
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static int open_with(privacy_ctx **ctx, const privacy_backend *be)
+{
+    privacy_config *cfg = NULL;
+    int rc = privacy_config_new(&cfg);
+    if (rc == PRIVACY_OK)
+        rc = be != NULL ? privacy_config_set_backend(cfg, be, uri)
+                        : privacy_config_set_storage(cfg, uri);
+    if (rc == PRIVACY_OK)
+        rc = privacy_open(ctx, cfg);
+    privacy_config_free(cfg);
+    return rc;
+}
+
+/* Allocations a successful open makes, counted by running it once. */
+static long count_open_allocations(void)
+{
+    privacy_ctx *ctx;
+    long before = prv_alloc_count();
+    ck_assert_int_eq(open_with(&ctx, NULL), PRIVACY_OK);
+    long n = prv_alloc_count() - before;
+    privacy_close(ctx);
+    return n;
+}
+
+static void sweep_open_allocations(int new_file)
+{
+    long steps = count_open_allocations();
+    ck_assert_int_gt(steps, 0);
+    char *before = tu_path(dir, "before");
+    for (long i = 1; i <= steps; i++) {
+        if (new_file) {
+            unlink(db);
+        } else {
+            ck_assert_int_eq(tu_copy_file(db, before), 0);
+        }
+        long live = prv_alloc_live();
+        privacy_ctx *ctx = NULL;
+        prv_alloc_fault(i, 0);
+        int rc = open_with(&ctx, NULL);
+        prv_alloc_fault(0, 0);
+        if (rc == PRIVACY_OK) { /* the failed allocation was not on the open path */
+            privacy_close(ctx);
+            continue;
+        }
+        ck_assert_msg(rc == PRIVACY_E_NOMEM, "step %ld: %s", i, privacy_strerror(rc));
+        ck_assert_msg(privacy_errmsg(NULL)[0] != '\0', "step %ld: no message", i);
+        ck_assert_ptr_null(ctx);
+        ck_assert_msg(prv_alloc_live() == live, "step %ld leaked %ld blocks", i,
+                      prv_alloc_live() - live);
+        if (new_file)
+            ck_assert_msg(!exists(db), "step %ld left a new file behind", i);
+        else
+            ck_assert_msg(tu_same_file(db, before), "step %ld changed the store", i);
+    }
+    unlink(before);
+    free(before);
+}
+
+START_TEST(test_fault_open_new_store_every_allocation)
+{
+    sweep_open_allocations(1);
+}
+END_TEST
+
+START_TEST(test_fault_open_existing_store_every_allocation)
+{
+    privacy_ctx *ctx;
+    ck_assert_int_eq(open_with(&ctx, NULL), PRIVACY_OK);
+    privacy_close(ctx);
+    sweep_open_allocations(0);
+}
+END_TEST
+
+START_TEST(test_fault_open_persistent_allocation_failure)
+{
+    long live = prv_alloc_live();
+    privacy_ctx *ctx = NULL;
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    prv_alloc_fault(1, 1);
+    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_E_NOMEM);
+    prv_alloc_fault(0, 0);
+    ck_assert_str_eq(privacy_errmsg(NULL), "privacy_open: out of memory");
+    privacy_config_free(cfg);
+    ck_assert_int_eq(prv_alloc_live(), live);
+    ck_assert(!exists(db));
+}
+END_TEST
+
+START_TEST(test_fault_open_backend_failure_codes)
+{
+    static const int codes[] = { PRIVACY_E_STORAGE, PRIVACY_E_BUSY, PRIVACY_E_NOMEM,
+                                 PRIVACY_E_VERSION };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        long live = prv_alloc_live();
+        privacy_ctx *ctx = NULL;
+        fb_fail(1, codes[i], 0);
+        ck_assert_int_eq(open_with(&ctx, &fb_backend), codes[i]);
+        ck_assert_ptr_null(ctx);
+        ck_assert(strstr(privacy_errmsg(NULL), "injected failure of open") != NULL);
+        ck_assert_int_eq(prv_alloc_live(), live);
+        ck_assert(!exists(db));
+    }
+}
+END_TEST
+
+/* ---- record writes ---- */
+
+enum { NREC = 3 };
+
+static int write_batch(prv_store *st, void *ud)
+{
+    const char *tag = ud;
+    for (int i = 0; i < NREC; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%s%d", tag, i);
+        privacy_record r = { .collection = "thing", .id = id, .subject_id = "sub_1",
+                             .created = i, .body = (const uint8_t *)tag,
+                             .body_len = strlen(tag) };
+        int rc = prv_store_put(st, &r);
+        if (rc != PRIVACY_OK)
+            return rc;
+    }
+    return PRIVACY_OK;
+}
+
+static int count_cb(void *ud, const privacy_record *r)
+{
+    (void)r;
+    ++*(int *)ud;
+    return 0;
+}
+
+static int count_records(privacy_ctx *ctx)
+{
+    int n = 0;
+    ck_assert_int_eq(prv_store_scan(ctx->store, "thing", NULL, NULL, 0, count_cb, &n), PRIVACY_OK);
+    return n;
+}
+
+static privacy_ctx *open_faulty(int64_t retry_budget_us)
+{
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_backend(cfg, &fb_backend, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_retry_budget(cfg, retry_budget_us), PRIVACY_OK);
+    privacy_ctx *ctx;
+    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
+    privacy_config_free(cfg);
+    return ctx;
+}
+
+START_TEST(test_fault_write_every_backend_call_storage)
+{
+    privacy_ctx *ctx = open_faulty(0);
+    ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, "base"), PRIVACY_OK);
+    long before = fb_calls();
+    ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, "new"), PRIVACY_OK);
+    long steps = fb_calls() - before; /* begin, puts, commit */
+    ck_assert_int_eq(steps, NREC + 2);
+    ck_assert_int_eq(count_records(ctx), 2 * NREC);
+    for (long i = 1; i <= steps; i++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "f%ld_", i);
+        long live = prv_alloc_live();
+        fb_fail(i, PRIVACY_E_STORAGE, 0);
+        int rc = prv_store_tx(ctx->store, write_batch, tag);
+        fb_fail(0, 0, 0);
+        ck_assert_msg(rc == PRIVACY_E_STORAGE, "step %ld: %s", i, privacy_strerror(rc));
+        ck_assert_msg(strstr(ctx->err.msg, "injected failure") != NULL, "step %ld: '%s'", i,
+                      ctx->err.msg);
+        ck_assert_int_eq(prv_alloc_live(), live);
+        ck_assert_msg(count_records(ctx) == 2 * NREC, "step %ld left a partial write", i);
+    }
+    privacy_close(ctx);
+}
+END_TEST
+
+START_TEST(test_fault_write_every_backend_call_busy_reruns)
+{
+    privacy_ctx *ctx = open_faulty(5000000);
+    long before = fb_calls();
+    ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, "base"), PRIVACY_OK);
+    long steps = fb_calls() - before;
+    for (long i = 1; i <= steps; i++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "b%ld_", i);
+        fb_fail(i, PRIVACY_E_BUSY, 0);
+        ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, tag), PRIVACY_OK);
+        fb_fail(0, 0, 0);
+        ck_assert_int_eq(count_records(ctx), (int)(i + 1) * NREC);
+    }
+    privacy_close(ctx);
+}
+END_TEST
+
+START_TEST(test_fault_write_in_caller_transaction)
+{
+    privacy_ctx *ctx = open_faulty(0);
+    for (long i = 1; i <= NREC; i++) {
+        ck_assert_int_eq(privacy_begin(ctx), PRIVACY_OK);
+        ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, "ok"), PRIVACY_OK);
+        fb_fail(i, PRIVACY_E_STORAGE, 0);
+        ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, "bad"), PRIVACY_E_STORAGE);
+        fb_fail(0, 0, 0);
+        ck_assert_int_eq(privacy_commit(ctx), PRIVACY_E_STORAGE);
+        ck_assert(strstr(privacy_errmsg(ctx), "rolled back") != NULL);
+        ck_assert_int_eq(count_records(ctx), 0);
+    }
+    /* A failing commit of the caller's transaction lands nothing either. */
+    ck_assert_int_eq(privacy_begin(ctx), PRIVACY_OK);
+    ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, "ok"), PRIVACY_OK);
+    fb_fail(1, PRIVACY_E_STORAGE, 0);
+    ck_assert_int_eq(privacy_commit(ctx), PRIVACY_E_STORAGE);
+    fb_fail(0, 0, 0);
+    ck_assert_int_eq(count_records(ctx), 0);
+    privacy_close(ctx);
+}
+END_TEST
+
+START_TEST(test_fault_write_and_read_every_allocation)
+{
+    privacy_ctx *ctx;
+    ck_assert_int_eq(open_with(&ctx, NULL), PRIVACY_OK);
+    long before = prv_alloc_count();
+    ck_assert_int_eq(prv_store_tx(ctx->store, write_batch, "w"), PRIVACY_OK);
+    privacy_record *got = NULL;
+    ck_assert_int_eq(prv_store_get(ctx->store, "thing", "w0", &got), PRIVACY_OK);
+    privacy_free(got);
+    long steps = prv_alloc_count() - before;
+    ck_assert_int_ge(steps, 1); /* at least the record handed back */
+    for (long i = 1; i <= steps; i++) {
+        long live = prv_alloc_live();
+        got = NULL;
+        prv_alloc_fault(i, 0);
+        int rc = prv_store_tx(ctx->store, write_batch, "w");
+        if (rc == PRIVACY_OK)
+            rc = prv_store_get(ctx->store, "thing", "w0", &got);
+        prv_alloc_fault(0, 0);
+        if (rc == PRIVACY_OK) {
+            privacy_free(got);
+            continue;
+        }
+        ck_assert_int_eq(rc, PRIVACY_E_NOMEM);
+        ck_assert_ptr_null(got);
+        ck_assert_int_eq(prv_alloc_live(), live);
+        ck_assert_int_eq(count_records(ctx), NREC);
+    }
+    privacy_close(ctx);
+}
+END_TEST
+
+static Suite *fault_suite(void)
+{
+    Suite *s = suite_create("fault");
+    TCase *tc = tcase_create("fault");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_fault_open_new_store_every_allocation);
+    tcase_add_test(tc, test_fault_open_existing_store_every_allocation);
+    tcase_add_test(tc, test_fault_open_persistent_allocation_failure);
+    tcase_add_test(tc, test_fault_open_backend_failure_codes);
+    tcase_add_test(tc, test_fault_write_every_backend_call_storage);
+    tcase_add_test(tc, test_fault_write_every_backend_call_busy_reruns);
+    tcase_add_test(tc, test_fault_write_in_caller_transaction);
+    tcase_add_test(tc, test_fault_write_and_read_every_allocation);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(fault_suite());
+}
