@@ -4,6 +4,7 @@
  *   demo [DIRECTORY]   keeps its files in DIRECTORY (default: a new
  *                      temporary directory, removed at the end)
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, unlink, rmdir */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
