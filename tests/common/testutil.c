@@ -134,3 +134,11 @@ int tu_file_contains(const char *path, const void *needle, size_t m)
     free(d);
     return found;
 }
+
+void tu_child_exit(int status)
+{
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "exit %d", status & 0xff);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(status);
+}

@@ -278,15 +278,23 @@ START_TEST(test_fork_child_is_refused)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+        /* The exit status names the first check that failed. */
         int64_t t;
-        int ok = privacy_now(ctx, &t) == PRIVACY_E_MISUSE &&
-                 strstr(privacy_errmsg(ctx), "fork") != NULL &&
-                 privacy_begin(ctx) == PRIVACY_E_MISUSE;
+        if (privacy_now(ctx, &t) != PRIVACY_E_MISUSE)
+            tu_child_exit(2);
+        if (strstr(privacy_errmsg(ctx), "fork") == NULL)
+            tu_child_exit(3);
+        if (privacy_begin(ctx) != PRIVACY_E_MISUSE)
+            tu_child_exit(4);
         privacy_close(ctx); /* releases memory only; the parent's connection stays */
         privacy_ctx *fresh = NULL;
-        ok = ok && tu_open(&fresh, uri) == PRIVACY_OK && privacy_now(fresh, &t) == PRIVACY_OK;
+        int rc = tu_open(&fresh, uri);
+        if (rc != PRIVACY_OK)
+            tu_child_exit(10 - rc);
+        if (privacy_now(fresh, &t) != PRIVACY_OK)
+            tu_child_exit(5);
         privacy_close(fresh);
-        _exit(ok ? 0 : 1);
+        tu_child_exit(0);
     }
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
