@@ -17,7 +17,9 @@
  *  - begin()/commit()/rollback() make a write transaction: all changes in
  *    it land together or not at all, and other connections see none of it
  *    before commit(). Outside a transaction each call stands alone.
- *  - scan() visits records in (created, id) order.
+ *  - scan() visits records in (created, id) order, ids compared bytewise
+ *    (as strcmp does). A record handed back has index_key NULL exactly
+ *    when index_key_len is 0.
  *  - del(), delete_subject() and purge_expired() are idempotent: deleting
  *    what is not there succeeds and counts 0, so a re-run transaction
  *    changes nothing more.
@@ -28,8 +30,8 @@
  *    may be re-run whole (lock held elsewhere, serialization failure, lost
  *    connection before commit). PRIVACY_E_STORAGE is any other failure,
  *    PRIVACY_E_NOMEM an allocation failure, PRIVACY_E_NOT_FOUND is only
- *    returned by get(). errmsg() then describes it without quoting record
- *    contents.
+ *    returned by get(). errmsg() then describes it (never empty after a
+ *    failure) without quoting record contents or passwords.
  *
  * A connection is used by one thread at a time. Record callbacks must not
  * call back into the same connection.

@@ -111,8 +111,9 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_retry_budget(privacy_config *c
  * new one in the child.
  *
  * A store that is not a libprivacy store, or one whose schema is newer
- * than this library's, is refused and left byte-for-byte unchanged. On
- * any failure nothing is created: a file the call created is removed.
+ * than this library's, is refused and left byte-for-byte unchanged. A new
+ * store appears only complete (docs/storage.md): a failed call leaves no
+ * new file behind.
  * Errors are read with privacy_errmsg(NULL).
  *
  * Returns PRIVACY_OK, PRIVACY_E_INVALID (NULL argument, no storage

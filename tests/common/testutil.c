@@ -142,3 +142,16 @@ void tu_child_exit(int status)
     execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
     _exit(status);
 }
+
+int tu_count_files(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}

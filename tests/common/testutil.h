@@ -32,6 +32,8 @@ int tu_file_contains(const char *path, const void *needle, size_t m);
  * _exit, for children that abandon what the parent owns on purpose (under
  * valgrind a child's exit is leak-checked and sets its exit code). */
 void tu_child_exit(int status);
+/* How many entries of dir have names starting with prefix. */
+int tu_count_files(const char *dir, const char *prefix);
 /* Runs a check suite; returns the process exit status. */
 struct Suite;
 int tu_run(struct Suite *suite);

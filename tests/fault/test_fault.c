@@ -94,7 +94,8 @@ static void sweep_open_allocations(int new_file)
         ck_assert_msg(prv_alloc_live() == live, "step %ld leaked %ld blocks", i,
                       prv_alloc_live() - live);
         if (new_file)
-            ck_assert_msg(!exists(db), "step %ld left a new file behind", i);
+            ck_assert_msg(!exists(db) && tu_count_files(dir, "shop.db") == 0,
+                          "step %ld left a new file behind", i);
         else
             ck_assert_msg(tu_same_file(db, before), "step %ld changed the store", i);
     }
@@ -147,6 +148,7 @@ START_TEST(test_fault_open_backend_failure_codes)
         ck_assert(strstr(privacy_errmsg(NULL), "injected failure of open") != NULL);
         ck_assert_int_eq(prv_alloc_live(), live);
         ck_assert(!exists(db));
+        ck_assert_int_eq(tu_count_files(dir, "shop.db"), 0);
     }
 }
 END_TEST

@@ -2,6 +2,7 @@
  * without touching them, migration once under concurrent opens, busy
  * mapping, secure_delete, persistence across contexts. */
 #include <check.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,59 @@ START_TEST(test_sqlite_concurrent_first_opens_migrate_once)
 }
 END_TEST
 
+enum { RACERS = 8 };
+
+static void *race_open(void *arg)
+{
+    privacy_ctx *ctx = NULL;
+    int rc = tu_open(&ctx, uri);
+    if (rc == PRIVACY_OK) {
+        privacy_record r = { .collection = "thing", .id = arg, .created = 1,
+                             .body = SECRET, .body_len = sizeof SECRET - 1 };
+        rc = prv_store_put(ctx->store, &r);
+    }
+    privacy_close(ctx);
+    return rc == PRIVACY_OK ? NULL : arg;
+}
+
+static int count_cb(void *ud, const privacy_record *r)
+{
+    (void)r;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* Regression: a failed opener once removed a file that others had already
+ * migrated and written to, and a half-migrated file looked foreign. */
+START_TEST(test_sqlite_threads_racing_to_create_all_succeed)
+{
+    for (int round = 0; round < 10; round++) {
+        unlink(db);
+        pthread_t t[RACERS];
+        char ids[RACERS][8];
+        for (int i = 0; i < RACERS; i++) {
+            snprintf(ids[i], sizeof ids[i], "t%d", i);
+            ck_assert_int_eq(pthread_create(&t[i], NULL, race_open, ids[i]), 0);
+        }
+        int failed = 0;
+        for (int i = 0; i < RACERS; i++) {
+            void *res;
+            pthread_join(t[i], &res);
+            failed += res != NULL;
+        }
+        ck_assert_int_eq(failed, 0);
+        privacy_ctx *ctx;
+        ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+        int n = 0;
+        ck_assert_int_eq(prv_store_scan(ctx->store, "thing", NULL, NULL, 0, count_cb, &n),
+                         PRIVACY_OK);
+        ck_assert_int_eq(n, RACERS);
+        privacy_close(ctx);
+        ck_assert_int_eq(tu_count_files(dir, "shop.db.new-"), 0);
+    }
+}
+END_TEST
+
 static int tx_calls;
 
 static int put_in_tx(prv_store *st, void *ud)
@@ -325,6 +379,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, test_sqlite_empty_file_is_initialised);
     tcase_add_test(tc, test_sqlite_records_persist_across_contexts);
     tcase_add_test(tc, test_sqlite_concurrent_first_opens_migrate_once);
+    tcase_add_test(tc, test_sqlite_threads_racing_to_create_all_succeed);
     tcase_add_test(tc, test_sqlite_locked_store_is_busy);
     tcase_add_test(tc, test_sqlite_deleted_body_leaves_no_bytes);
     tcase_add_test(tc, test_sqlite_memory_stores_are_private);

@@ -51,15 +51,16 @@ static int fail(char *errbuf, size_t errlen, int rc, const char *what, int code_
     }
 }
 
-/* Runs a one-row, one-integer query. Returns an SQLite code. */
-static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+/* Runs a one-row query of n integer columns. Returns an SQLite code. */
+static int query_ints(sqlite3 *db, const char *sql, int64_t *out, int n)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            *out = sqlite3_column_int64(st, 0);
+            for (int i = 0; i < n; i++)
+                out[i] = sqlite3_column_int64(st, i);
             rc = SQLITE_OK;
         } else if (rc == SQLITE_DONE) {
             rc = SQLITE_NOTFOUND;
@@ -74,10 +75,14 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 static int identify(sqlite3 *db, const char *path, db_kind *kind, int64_t *version, char *errbuf,
                     size_t errlen)
 {
-    int64_t app_id = 0, objects = 0;
-    int rc = query_int(db, "PRAGMA application_id", &app_id);
-    if (rc == SQLITE_OK)
-        rc = query_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
+    /* One statement reads one snapshot: another process migrating between
+     * two reads would make a fresh store look foreign. */
+    int64_t v[2] = { 0, 0 };
+    int rc = query_ints(db,
+                        "SELECT (SELECT application_id FROM pragma_application_id),"
+                        " (SELECT count(*) FROM sqlite_schema)",
+                        v, 2);
+    int64_t app_id = v[0], objects = v[1];
     if ((rc & 0xff) == SQLITE_NOTADB) {
         snprintf(errbuf, errlen, "sqlite: '%s' is not a libprivacy database (not an SQLite file)",
                  path);
@@ -95,7 +100,7 @@ static int identify(sqlite3 *db, const char *path, db_kind *kind, int64_t *versi
         snprintf(errbuf, errlen, "sqlite: '%s' is not a libprivacy database", path);
         return PRIVACY_E_STORAGE;
     }
-    rc = query_int(db, "SELECT value FROM privacy_meta WHERE key = 'schema_version'", version);
+    rc = query_ints(db, "SELECT value FROM privacy_meta WHERE key = 'schema_version'", version, 1);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "sqlite: '%s' is a damaged libprivacy database: no schema version",
                  path);
@@ -145,6 +150,30 @@ static int migrate(sqlite3 *db, const char *path, char *errbuf, size_t errlen)
     return rc;
 }
 
+static int wal_once(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        src = mode != NULL && strcmp((const char *)mode, "wal") == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
+    }
+    sqlite3_finalize(st);
+    return src;
+}
+
+/* Switching a file to WAL takes an exclusive lock without calling the busy
+ * handler: wait for it here, up to the busy timeout. */
+static int switch_to_wal(sqlite3 *db, int timeout_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        int src = wal_once(db);
+        if ((src & 0xff) != SQLITE_BUSY || waited >= timeout_ms)
+            return src;
+        sqlite3_sleep(10);
+    }
+}
+
 static int set_pragmas(sqlite3 *db, const prv_sqlite_opts *o, char *errbuf, size_t errlen)
 {
     int rc = exec(db, o->synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
@@ -153,13 +182,7 @@ static int set_pragmas(sqlite3 *db, const prv_sqlite_opts *o, char *errbuf, size
         rc = exec(db, "PRAGMA secure_delete = ON", errbuf, errlen, "setting secure_delete");
     if (rc != PRIVACY_OK || o->memory)
         return rc;
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *mode = sqlite3_column_text(st, 0);
-        src = mode != NULL && strcmp((const char *)mode, "wal") == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
-    }
-    sqlite3_finalize(st);
+    int src = switch_to_wal(db, o->busy_timeout_ms);
     if (src != SQLITE_OK)
         return fail(errbuf, errlen, src, "switching to WAL", PRIVACY_E_STORAGE);
     return PRIVACY_OK;

@@ -12,4 +12,8 @@
 int prv_sqlite_schema_open(sqlite3 *db, const prv_sqlite_opts *opts, char *errbuf,
                            size_t errbuf_len);
 
+/* Creates a new, migrated, empty store at opts->path, atomically (see
+ * create.c). Succeeds too when another process created it meanwhile. */
+int prv_sqlite_create(const prv_sqlite_opts *opts, char *errbuf, size_t errbuf_len);
+
 #endif

@@ -49,7 +49,7 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_SCAN_INDEX] = "SELECT " COLS " FROM records WHERE collection = ?1 AND index_key = ?2"
                       " ORDER BY created, id",
     [ST_DEL_SUBJECT] = "DELETE FROM records WHERE collection = ?1 AND subject_id = ?2",
-    [ST_PURGE] = "DELETE FROM records WHERE collection = ?1 AND expires <= ?2",
+    [ST_PURGE] = "DELETE FROM records WHERE collection = ?1 AND expires > 0 AND expires <= ?2",
 };
 
 typedef struct sq_conn {
@@ -324,53 +324,30 @@ static void sq_close(void *conn)
     prv_free(c);
 }
 
-/* Creates the database file with mode 0600 before SQLite opens it; SQLite
- * gives its -wal and -shm files the same mode. Returns 1 if this call
- * created the file, 0 if it existed, -1 on error. */
-static int create_file(const char *path, char *errbuf, size_t errlen)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd >= 0) {
-        close(fd);
-        return 1;
-    }
-    if (errno == EEXIST)
-        return 0;
-    snprintf(errbuf, errlen, "sqlite: cannot create '%s': %s", path, strerror(errno));
-    return -1;
-}
-
-static void remove_created(const char *path)
-{
-    static const char *const suffix[] = { "-wal", "-shm", "-journal" };
-    char buf[4096];
-    unlink(path);
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        if (snprintf(buf, sizeof buf, "%s%s", path, suffix[i]) < (int)sizeof buf)
-            unlink(buf);
-    }
-}
-
 static int sq_open(void **conn_out, const char *uri, char *errbuf, size_t errlen)
 {
     prv_sqlite_opts o;
     int rc = prv_sqlite_uri_parse(uri, &o, errbuf, errlen);
     if (rc != PRIVACY_OK)
         return rc;
-    int created = 0;
-    sq_conn *c = NULL;
-    if (!o.memory) {
-        created = create_file(o.path, errbuf, errlen);
-        if (created < 0) {
-            rc = PRIVACY_E_STORAGE;
-            goto done;
-        }
-    }
-    c = prv_calloc(1, sizeof *c);
+    /* Everything the library allocates comes before the file is made, so
+     * that an allocation failure leaves no new file behind. */
+    sq_conn *c = prv_calloc(1, sizeof *c);
     if (c == NULL) {
         snprintf(errbuf, errlen, "sqlite: out of memory");
         rc = PRIVACY_E_NOMEM;
         goto done;
+    }
+    struct stat sb;
+    if (!o.memory && lstat(o.path, &sb) != 0) {
+        if (errno != ENOENT) {
+            snprintf(errbuf, errlen, "sqlite: cannot open '%s': %s", o.path, strerror(errno));
+            rc = PRIVACY_E_STORAGE;
+            goto done;
+        }
+        rc = prv_sqlite_create(&o, errbuf, errlen);
+        if (rc != PRIVACY_OK)
+            goto done;
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     if (o.memory)
@@ -388,8 +365,6 @@ done:
             sqlite3_close_v2(c->db);
             prv_free(c);
         }
-        if (created > 0)
-            remove_created(o.path);
     } else {
         *conn_out = c;
     }
