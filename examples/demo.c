@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <privacy/privacy.h>
@@ -35,19 +36,32 @@ int main(int argc, char **argv)
         perror("demo: mkdtemp");
         return 1;
     }
-    char uri[4200], foreign[4200];
+    char uri[4200], foreign[4200], keyfile[4200], otherkey[4200];
     snprintf(uri, sizeof uri, "sqlite:%s/shop.db", dir);
     snprintf(foreign, sizeof foreign, "%s/orders.csv", dir);
+    snprintf(keyfile, sizeof keyfile, "%s/root.key", dir);
+    snprintf(otherkey, sizeof otherkey, "%s/other.key", dir);
 
     printf("libprivacy %s\n\n", privacy_version());
 
-    /* 1. Configure and open: the store is created (mode 0600, WAL,
-     *    synchronous=FULL) and its schema migrated. */
+    /* 1. A root key in a file of its own (mode 0600), kept apart from the
+     *    data (R19). A real shop makes it once: privacyctl keyfile create. */
     privacy_config *cfg = NULL;
     privacy_ctx *ctx = NULL;
-    int rc = check(privacy_config_new(&cfg), NULL, "privacy_config_new");
+    int rc = access(keyfile, F_OK) == 0 ? PRIVACY_OK
+                                        : check(privacy_keyfile_create(keyfile), NULL,
+                                                "privacy_keyfile_create");
+
+    /* 2. Configure and open: the store is created (mode 0600, WAL,
+     *    synchronous=FULL), its schema migrated, and its working keys made
+     *    and stored wrapped by the root key. */
+    if (rc == PRIVACY_OK)
+        rc = check(privacy_config_new(&cfg), NULL, "privacy_config_new");
     if (rc == PRIVACY_OK)
         rc = check(privacy_config_set_storage(cfg, uri), NULL, "privacy_config_set_storage");
+    if (rc == PRIVACY_OK)
+        rc = check(privacy_config_add_root_key_file(cfg, keyfile), NULL,
+                   "privacy_config_add_root_key_file");
     if (rc == PRIVACY_OK)
         rc = check(privacy_open(&ctx, cfg), NULL, "privacy_open");
     if (rc != PRIVACY_OK)
@@ -59,14 +73,14 @@ int main(int argc, char **argv)
         goto done;
     printf("the context's clock reads %lld us since the epoch\n", (long long)now);
 
-    /* 2. A transaction groups calls: all land or none. */
+    /* 3. A transaction groups calls: all land or none. */
     if ((rc = check(privacy_begin(ctx), ctx, "privacy_begin")) != PRIVACY_OK)
         goto done;
     if ((rc = check(privacy_commit(ctx), ctx, "privacy_commit")) != PRIVACY_OK)
         goto done;
     printf("a transaction began and committed\n\n");
 
-    /* 3. Bad input gets a code and a message, and changes nothing. */
+    /* 4. Bad input gets a code and a message, and changes nothing. */
     printf("refusals (R22: fail closed, clear error, nothing changed):\n");
     show_refusal("commit with no transaction open", privacy_commit(ctx), ctx);
     show_refusal("storage URI with an unknown option",
@@ -88,6 +102,24 @@ int main(int argc, char **argv)
         unlink(foreign);
     }
     show_refusal("a NULL context", privacy_begin(NULL), NULL);
+
+    /* Keys (R22): open fails closed without the right root key. */
+    privacy_config *bare = NULL;
+    if (privacy_config_new(&bare) == PRIVACY_OK &&
+        privacy_config_set_storage(bare, uri) == PRIVACY_OK) {
+        privacy_ctx *other = NULL;
+        show_refusal("open without a root key", privacy_open(&other, bare), NULL);
+        if (privacy_keyfile_create(otherkey) == PRIVACY_OK &&
+            privacy_config_add_root_key_file(bare, otherkey) == PRIVACY_OK)
+            show_refusal("open with another store's root key", privacy_open(&other, bare),
+                         NULL);
+        privacy_close(other);
+        chmod(otherkey, 0644);
+        show_refusal("a root key file others can read",
+                     privacy_config_add_root_key_file(bare, otherkey), NULL);
+        unlink(otherkey);
+    }
+    privacy_config_free(bare);
     rc = PRIVACY_OK;
 
 done:
@@ -95,7 +127,8 @@ done:
     privacy_config_free(cfg);
     if (argc <= 1) {
         char path[4300];
-        static const char *const files[] = { "shop.db", "shop.db-wal", "shop.db-shm" };
+        static const char *const files[] = { "shop.db", "shop.db-wal", "shop.db-shm",
+                                             "root.key" };
         for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
             snprintf(path, sizeof path, "%s/%s", dir, files[i]);
             unlink(path);

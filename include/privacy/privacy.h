@@ -13,5 +13,7 @@
 #include "common.h"
 #include "context.h"
 #include "backend.h"
+#include "keyring.h"
+#include "keys.h"
 
 #endif /* PRIVACY_PRIVACY_H */

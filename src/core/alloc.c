@@ -97,6 +97,26 @@ void prv_free(void *p)
     atomic_fetch_sub_explicit(&alloc_live, 1, memory_order_relaxed);
 }
 
+void *prv_secure_alloc(size_t n)
+{
+    /* sodium_malloc needs the page size that sodium_init() finds; the
+     * configuration can hold keys before any context is opened. */
+    if (should_fail() || sodium_init() < 0)
+        return NULL;
+    void *p = sodium_malloc(n);
+    if (p != NULL)
+        atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+    return p;
+}
+
+void prv_secure_free(void *p)
+{
+    if (p == NULL)
+        return;
+    sodium_free(p);
+    atomic_fetch_sub_explicit(&alloc_live, 1, memory_order_relaxed);
+}
+
 char *prv_strndup(const char *s, size_t n)
 {
     char *d = prv_malloc(n + 1);

@@ -44,6 +44,8 @@ void privacy_config_free(privacy_config *cfg)
     if (cfg == NULL)
         return;
     prv_free(cfg->uri);
+    prv_free(cfg->keystore_uri);
+    prv_keks_clear(&cfg->keks);
     prv_free(cfg);
 }
 
@@ -58,25 +60,64 @@ static int set_uri(privacy_config *cfg, const privacy_backend *be, const char *u
     return PRIVACY_OK;
 }
 
-int privacy_config_set_storage(privacy_config *cfg, const char *uri)
+/* Finds the built-in backend for a storage URI and checks the URI's form.
+ * *retry_us gets the URI's retry budget, or -1 if it sets none. */
+static int builtin_backend(const char *fn, const char *uri, const privacy_backend **be,
+                           int64_t *retry_us)
 {
-    enter();
-    if (cfg == NULL || uri == NULL)
-        return invalid("privacy_config_set_storage: cfg and uri must not be NULL");
     if (strncmp(uri, "sqlite:", 7) == 0) {
         prv_sqlite_opts opts;
         char msg[PRIVACY_ERRMSG_MAX];
         int rc = prv_sqlite_uri_parse(uri, &opts, msg, sizeof msg);
         if (rc != PRIVACY_OK)
-            return prv_err_set(prv_err_tls(), rc, "privacy_config_set_storage: %s", msg);
+            return prv_err_set(prv_err_tls(), rc, "%s: %s", fn, msg);
         prv_sqlite_opts_clear(&opts);
-        rc = set_uri(cfg, &prv_sqlite_backend, uri);
-        if (rc == PRIVACY_OK && opts.retry_budget_us >= 0)
-            cfg->retry_budget_us = opts.retry_budget_us;
-        return rc;
+        *be = &prv_sqlite_backend;
+        *retry_us = opts.retry_budget_us;
+        return PRIVACY_OK;
     }
-    return invalid("privacy_config_set_storage: unsupported storage URI scheme"
-                   " (this build supports \"sqlite:\")");
+    return prv_err_set(prv_err_tls(), PRIVACY_E_INVALID,
+                       "%s: unsupported storage URI scheme (this build supports \"sqlite:\")", fn);
+}
+
+int privacy_config_set_storage(privacy_config *cfg, const char *uri)
+{
+    enter();
+    if (cfg == NULL || uri == NULL)
+        return invalid("privacy_config_set_storage: cfg and uri must not be NULL");
+    const privacy_backend *be;
+    int64_t retry_us;
+    int rc = builtin_backend("privacy_config_set_storage", uri, &be, &retry_us);
+    if (rc == PRIVACY_OK)
+        rc = set_uri(cfg, be, uri);
+    if (rc == PRIVACY_OK && retry_us >= 0)
+        cfg->retry_budget_us = retry_us;
+    return rc;
+}
+
+int privacy_config_set_keystore(privacy_config *cfg, const char *uri)
+{
+    enter();
+    if (cfg == NULL)
+        return invalid("privacy_config_set_keystore: cfg is NULL");
+    if (uri == NULL) {
+        prv_free(cfg->keystore_uri);
+        cfg->keystore_uri = NULL;
+        memset(&cfg->keystore_backend, 0, sizeof cfg->keystore_backend);
+        return PRIVACY_OK;
+    }
+    const privacy_backend *be;
+    int64_t retry_us;
+    int rc = builtin_backend("privacy_config_set_keystore", uri, &be, &retry_us);
+    if (rc != PRIVACY_OK)
+        return rc;
+    char *copy = prv_strdup(uri);
+    if (copy == NULL)
+        return prv_err_set(prv_err_tls(), PRIVACY_E_NOMEM, "privacy_config: out of memory");
+    prv_free(cfg->keystore_uri);
+    cfg->keystore_uri = copy;
+    cfg->keystore_backend = *be;
+    return PRIVACY_OK;
 }
 
 static const char *missing_member(const privacy_backend *b)

@@ -1,6 +1,7 @@
 #ifndef PRV_CORE_CONFIG_H
 #define PRV_CORE_CONFIG_H
 
+#include "crypto/kek.h"
 #include "privacy/backend.h"
 #include "privacy/context.h"
 
@@ -10,6 +11,9 @@ struct privacy_config {
     privacy_clock_fn clock;
     void *clock_userdata;
     int64_t retry_budget_us;
+    prv_keks keks;                    /* root keys; the last is primary */
+    privacy_backend keystore_backend; /* zeroed: keys live with the data */
+    char *keystore_uri;
 };
 
 #define PRV_RETRY_BUDGET_DEFAULT_US INT64_C(5000000)

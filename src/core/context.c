@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "config.h"
+#include "crypto/keystore.h"
 #include "fork.h"
 
 const char *privacy_version(void)
@@ -30,6 +31,36 @@ int prv_ctx_enter(privacy_ctx *ctx, const char *fn)
     return PRIVACY_OK;
 }
 
+/* Releases what a context holds; forked: in a child after fork(), where
+ * the storage connections belong to the parent. */
+static void ctx_free(privacy_ctx *ctx, int forked)
+{
+    prv_store_close(ctx->keystore_store, forked);
+    prv_store_close(ctx->store, forked);
+    prv_keystore_free(ctx->keys);
+    prv_free(ctx);
+}
+
+/* Opening, in an order that keeps failures clean: everything the library
+ * allocates (keys to add to a new store included) comes before storage is
+ * touched, and storage is written only after the root key is known to
+ * match (R22). */
+static int open_ctx(privacy_ctx *ctx, const privacy_config *cfg)
+{
+    int rc = prv_keystore_prepare(&ctx->keys, &cfg->keks, &ctx->err);
+    if (rc == PRIVACY_OK)
+        rc = prv_store_open(&ctx->store, &cfg->backend, cfg->uri, cfg->retry_budget_us,
+                            &ctx->err);
+    if (rc == PRIVACY_OK && cfg->keystore_uri != NULL)
+        rc = prv_store_open(&ctx->keystore_store, &cfg->keystore_backend, cfg->keystore_uri,
+                            cfg->retry_budget_us, &ctx->err);
+    if (rc == PRIVACY_OK)
+        rc = prv_keystore_load(ctx->keys,
+                               ctx->keystore_store != NULL ? ctx->keystore_store : ctx->store,
+                               &ctx->err);
+    return rc;
+}
+
 int privacy_open(privacy_ctx **out, const privacy_config *cfg)
 {
     prv_err *tls = prv_err_tls();
@@ -39,6 +70,10 @@ int privacy_open(privacy_ctx **out, const privacy_config *cfg)
     if (cfg->uri == NULL)
         return prv_err_set(tls, PRIVACY_E_INVALID,
                            "privacy_open: no storage configured (privacy_config_set_storage)");
+    if (cfg->keks.n == 0)
+        return prv_err_set(tls, PRIVACY_E_INVALID,
+                           "privacy_open: R22: no root key configured"
+                           " (privacy_config_add_root_key_file)");
     if (sodium_init() < 0)
         return prv_err_set(tls, PRIVACY_E_INTERNAL, "privacy_open: libsodium failed to start");
     privacy_ctx *ctx = prv_calloc(1, sizeof *ctx);
@@ -47,10 +82,10 @@ int privacy_open(privacy_ctx **out, const privacy_config *cfg)
     ctx->fork_gen = prv_fork_generation();
     ctx->clock = cfg->clock != NULL ? cfg->clock : prv_clock_realtime;
     ctx->clock_userdata = cfg->clock_userdata;
-    int rc = prv_store_open(&ctx->store, &cfg->backend, cfg->uri, cfg->retry_budget_us, &ctx->err);
+    int rc = open_ctx(ctx, cfg);
     if (rc != PRIVACY_OK) {
         prv_err_set(tls, rc, "privacy_open: %s", ctx->err.msg);
-        prv_free(ctx);
+        ctx_free(ctx, 0);
         return rc;
     }
     *out = ctx;
@@ -61,8 +96,7 @@ void privacy_close(privacy_ctx *ctx)
 {
     if (ctx == NULL)
         return;
-    prv_store_close(ctx->store, ctx->fork_gen != prv_fork_generation());
-    prv_free(ctx);
+    ctx_free(ctx, ctx->fork_gen != prv_fork_generation());
 }
 
 int prv_ctx_now(privacy_ctx *ctx, int64_t *out)

@@ -11,6 +11,8 @@ struct privacy_ctx {
     privacy_clock_fn clock;
     void *clock_userdata;
     prv_store *store;
+    prv_store *keystore_store; /* NULL: the keys live in store */
+    struct prv_keystore *keys; /* the working keys */
 };
 
 /* Every public call on a context starts here: checks the handle and the

@@ -93,10 +93,28 @@ int tu_copy_file(const char *from, const char *to)
     return rc;
 }
 
+const uint8_t tu_root_key[PRIVACY_ROOT_KEY_BYTES] = {
+    0x74, 0x65, 0x73, 0x74, 0x2d, 0x72, 0x6f, 0x6f, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x30, 0x31,
+    0x9e, 0x41, 0x0c, 0x7d, 0x22, 0xb3, 0x58, 0xe6, 0x11, 0x8a, 0xf0, 0x3c, 0x6b, 0x95, 0xd4, 0x27,
+};
+
+int tu_config_new(privacy_config **out)
+{
+    int rc = privacy_config_new(out);
+    if (rc == PRIVACY_OK) {
+        rc = privacy_config_set_root_key(*out, tu_root_key, sizeof tu_root_key);
+        if (rc != PRIVACY_OK) {
+            privacy_config_free(*out);
+            *out = NULL;
+        }
+    }
+    return rc;
+}
+
 int tu_open(privacy_ctx **out, const char *uri)
 {
     privacy_config *cfg = NULL;
-    int rc = privacy_config_new(&cfg);
+    int rc = tu_config_new(&cfg);
     if (rc == PRIVACY_OK)
         rc = privacy_config_set_storage(cfg, uri);
     if (rc == PRIVACY_OK)

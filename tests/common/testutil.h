@@ -21,7 +21,11 @@ unsigned char *tu_read_file(const char *path, size_t *len);
 int tu_same_file(const char *a, const char *b);
 /* Copies a file. Returns 0 on success. */
 int tu_copy_file(const char *from, const char *to);
-/* Opens a context on uri with default settings; returns the status code. */
+/* The fixed root key of the tests (never use a fixed key elsewhere). */
+extern const uint8_t tu_root_key[PRIVACY_ROOT_KEY_BYTES];
+/* A new configuration holding tu_root_key. */
+int tu_config_new(privacy_config **out);
+/* Opens a context on uri with tu_root_key; returns the status code. */
 int tu_open(privacy_ctx **out, const char *uri);
 
 /* 1 if needle (m bytes) occurs in hay (n bytes). */

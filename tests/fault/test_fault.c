@@ -47,7 +47,7 @@ static int exists(const char *path)
 static int open_with(privacy_ctx **ctx, const privacy_backend *be)
 {
     privacy_config *cfg = NULL;
-    int rc = privacy_config_new(&cfg);
+    int rc = tu_config_new(&cfg);
     if (rc == PRIVACY_OK)
         rc = be != NULL ? privacy_config_set_backend(cfg, be, uri)
                         : privacy_config_set_storage(cfg, uri);
@@ -123,7 +123,7 @@ START_TEST(test_fault_open_persistent_allocation_failure)
     long live = prv_alloc_live();
     privacy_ctx *ctx = NULL;
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
     prv_alloc_fault(1, 1);
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_E_NOMEM);
@@ -149,6 +149,48 @@ START_TEST(test_fault_open_backend_failure_codes)
         ck_assert_int_eq(prv_alloc_live(), live);
         ck_assert(!exists(db));
         ck_assert_int_eq(tu_count_files(dir, "shop.db"), 0);
+    }
+}
+END_TEST
+
+static int count_keys_cb(void *ud, const privacy_record *r)
+{
+    (void)r;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* A new store: opening makes the file, the schema and the working keys in
+ * several backend calls. Failing any one of them leaves either no keys or
+ * all of them, never a partial set, and the next open succeeds. */
+START_TEST(test_fault_open_new_store_every_backend_call)
+{
+    privacy_ctx *ctx;
+    long before = fb_calls();
+    ck_assert_int_eq(open_with(&ctx, &fb_backend), PRIVACY_OK);
+    long steps = fb_calls() - before;
+    privacy_close(ctx);
+    ck_assert_int_ge(steps, 4); /* open, scan, begin ... commit, scan */
+    for (long i = 1; i <= steps; i++) {
+        unlink(db);
+        long live = prv_alloc_live();
+        ctx = NULL;
+        fb_fail(i, PRIVACY_E_STORAGE, 0);
+        int rc = open_with(&ctx, &fb_backend);
+        fb_fail(0, 0, 0);
+        ck_assert_msg(rc == PRIVACY_E_STORAGE, "step %ld: %s", i, privacy_strerror(rc));
+        ck_assert_ptr_null(ctx);
+        ck_assert_int_eq(prv_alloc_live(), live);
+        ck_assert_msg(strstr(privacy_errmsg(NULL), "injected failure") != NULL, "step %ld: %s",
+                      i, privacy_errmsg(NULL));
+        if (!exists(db))
+            continue;
+        ck_assert_int_eq(open_with(&ctx, NULL), PRIVACY_OK);
+        int n = 0;
+        ck_assert_int_eq(prv_store_scan(ctx->store, "keys", NULL, NULL, 0, count_keys_cb, &n),
+                         PRIVACY_OK);
+        ck_assert_msg(n == 5, "step %ld left %d keys", i, n);
+        privacy_close(ctx);
     }
 }
 END_TEST
@@ -190,7 +232,7 @@ static int count_records(privacy_ctx *ctx)
 static privacy_ctx *open_faulty(int64_t retry_budget_us)
 {
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_backend(cfg, &fb_backend, uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_retry_budget(cfg, retry_budget_us), PRIVACY_OK);
     privacy_ctx *ctx;
@@ -309,6 +351,7 @@ static Suite *fault_suite(void)
     tcase_add_test(tc, test_fault_open_existing_store_every_allocation);
     tcase_add_test(tc, test_fault_open_persistent_allocation_failure);
     tcase_add_test(tc, test_fault_open_backend_failure_codes);
+    tcase_add_test(tc, test_fault_open_new_store_every_backend_call);
     tcase_add_test(tc, test_fault_write_every_backend_call_storage);
     tcase_add_test(tc, test_fault_write_every_backend_call_busy_reruns);
     tcase_add_test(tc, test_fault_write_in_caller_transaction);

@@ -68,7 +68,7 @@ START_TEST(test_errmsg_null_context_is_thread_message)
 {
     assert_failed_with(privacy_config_new(NULL), PRIVACY_E_INVALID, NULL, "out is NULL");
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     ck_assert_str_eq(privacy_errmsg(NULL), ""); /* reset by the successful call */
     privacy_config_free(cfg);
 }
@@ -83,7 +83,7 @@ START_TEST(test_config_setters_refuse_null)
     assert_failed_with(privacy_config_set_backend(NULL, &prv_sqlite_backend, MEM),
                        PRIVACY_E_INVALID, NULL, "NULL");
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     assert_failed_with(privacy_config_set_storage(cfg, NULL), PRIVACY_E_INVALID, NULL, "NULL");
     assert_failed_with(privacy_config_set_backend(cfg, NULL, MEM), PRIVACY_E_INVALID, NULL,
                        "NULL");
@@ -114,7 +114,7 @@ START_TEST(test_config_storage_uri_errors)
         { "sqlite:/tmp/x%00.db", "bad percent-escape" },
     };
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_failed_with(privacy_config_set_storage(cfg, bad[i].uri), PRIVACY_E_INVALID, NULL,
                            bad[i].needle);
@@ -128,7 +128,7 @@ END_TEST
 START_TEST(test_config_retry_budget_range)
 {
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     assert_failed_with(privacy_config_set_retry_budget(cfg, -1), PRIVACY_E_INVALID, NULL, "0 to");
     assert_failed_with(privacy_config_set_retry_budget(cfg, INT64_C(3600000001)),
                        PRIVACY_E_INVALID, NULL, "0 to");
@@ -140,7 +140,7 @@ END_TEST
 START_TEST(test_config_backend_version_and_members)
 {
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     privacy_backend be = prv_sqlite_backend;
     be.version = 0;
     assert_failed_with(privacy_config_set_backend(cfg, &be, MEM), PRIVACY_E_VERSION, NULL,
@@ -159,7 +159,7 @@ END_TEST
 START_TEST(test_config_backend_is_copied)
 {
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     privacy_backend *be = malloc(sizeof *be);
     ck_assert_ptr_nonnull(be);
     *be = prv_sqlite_backend;
@@ -179,10 +179,16 @@ START_TEST(test_open_refuses_bad_arguments)
 {
     privacy_ctx *ctx = NULL;
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     assert_failed_with(privacy_open(NULL, cfg), PRIVACY_E_INVALID, NULL, "must not be NULL");
     assert_failed_with(privacy_open(&ctx, NULL), PRIVACY_E_INVALID, NULL, "must not be NULL");
     assert_failed_with(privacy_open(&ctx, cfg), PRIVACY_E_INVALID, NULL, "no storage configured");
+    ck_assert_ptr_null(ctx);
+    privacy_config_free(cfg);
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK); /* storage, but no root key */
+    ck_assert_int_eq(privacy_config_set_storage(cfg, MEM), PRIVACY_OK);
+    assert_failed_with(privacy_open(&ctx, cfg), PRIVACY_E_INVALID, NULL,
+                       "R22: no root key configured");
     ck_assert_ptr_null(ctx);
     privacy_config_free(cfg);
     assert_failed_with(tu_open(&ctx, "sqlite:/nonexistent-dir/x.db"), PRIVACY_E_STORAGE, NULL,
@@ -239,7 +245,7 @@ START_TEST(test_clock_is_replaceable)
 {
     fake_clock fc = { .now = INT64_C(1700000000000000), .calls = 0 };
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_storage(cfg, MEM), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_clock(cfg, read_fake, &fc), PRIVACY_OK);
     privacy_ctx *ctx;

@@ -313,7 +313,7 @@ START_TEST(test_sqlite_locked_store_is_busy)
     privacy_close(ctx);
 
     privacy_config *cfg;
-    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     snprintf(u, sizeof u, "%s?busy_timeout_ms=20&retry_budget_ms=60000", uri);
     ck_assert_int_eq(privacy_config_set_storage(cfg, u), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_retry_budget(cfg, 30000), PRIVACY_OK);

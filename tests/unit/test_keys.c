@@ -1,0 +1,446 @@
+/* Root keys and working keys: key files and their refusals (R22), wrong
+ * root keys, rotation order, keyrings, a separate keystore, and that no
+ * key is ever stored unwrapped (R19). */
+#include <check.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/context.h"
+#include "crypto/keystore.h"
+#include "testutil.h"
+
+static char *dir, *db, *keyfile;
+static char uri[4300];
+
+static void setup(void)
+{
+    dir = tu_tmpdir();
+    db = tu_path(dir, "shop.db");
+    keyfile = tu_path(dir, "root.key");
+    snprintf(uri, sizeof uri, "sqlite:%s", db);
+}
+
+static void teardown(void)
+{
+    tu_rmdir(dir);
+    free(db);
+    free(keyfile);
+    free(dir);
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static void assert_msg(int rc, int want, const char *needle)
+{
+    ck_assert_int_eq(rc, want);
+    ck_assert_msg(strstr(privacy_errmsg(NULL), needle) != NULL, "'%s' lacks '%s'",
+                  privacy_errmsg(NULL), needle);
+}
+
+/* Opens uri with the given root keys (raw), in order. */
+static int open_with_keys(privacy_ctx **ctx, uint8_t (*keys)[32], int n)
+{
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(privacy_config_set_root_key(cfg, keys[i], 32), PRIVACY_OK);
+    int rc = privacy_open(ctx, cfg);
+    privacy_config_free(cfg);
+    return rc;
+}
+
+static void write_file(const char *path, const void *data, size_t n, mode_t mode)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+    ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+START_TEST(test_keys_keyfile_create_is_0600_random_and_never_overwrites)
+{
+    ck_assert_int_eq(privacy_keyfile_create(keyfile), PRIVACY_OK);
+    struct stat sb;
+    ck_assert_int_eq(stat(keyfile, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 07777, 0600);
+    ck_assert_int_eq(sb.st_size, PRIVACY_ROOT_KEY_BYTES);
+    char *copy = tu_path(dir, "copy");
+    ck_assert_int_eq(tu_copy_file(keyfile, copy), 0);
+    assert_msg(privacy_keyfile_create(keyfile), PRIVACY_E_EXISTS, "never overwritten");
+    ck_assert(tu_same_file(keyfile, copy));
+    char *second = tu_path(dir, "second.key");
+    ck_assert_int_eq(privacy_keyfile_create(second), PRIVACY_OK);
+    ck_assert(!tu_same_file(keyfile, second));
+    assert_msg(privacy_keyfile_create(NULL), PRIVACY_E_INVALID, "NULL or empty");
+    assert_msg(privacy_keyfile_create(""), PRIVACY_E_INVALID, "NULL or empty");
+    assert_msg(privacy_keyfile_create("/nonexistent-dir/k"), PRIVACY_E_STORAGE, "cannot create");
+    free(copy);
+    free(second);
+}
+END_TEST
+
+/* Every refused key file leaves the configuration without a root key. */
+static void assert_keyfile_refused(const char *path, const char *needle)
+{
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    assert_msg(privacy_config_add_root_key_file(cfg, path), PRIVACY_E_INVALID, needle);
+    privacy_ctx *ctx = NULL;
+    assert_msg(privacy_open(&ctx, cfg), PRIVACY_E_INVALID, "R22: no root key configured");
+    ck_assert(!exists(db));
+    privacy_config_free(cfg);
+}
+
+START_TEST(test_keys_R22_unsafe_key_files_refused)
+{
+    uint8_t key[33];
+    randombytes_buf(key, sizeof key);
+    char *p = tu_path(dir, "k");
+    assert_keyfile_refused(p, "cannot open key file");
+    write_file(p, key, 32, 0640);
+    assert_keyfile_refused(p, "accessible to group or others (mode 0640)");
+    ck_assert_int_eq(chmod(p, 0604), 0);
+    assert_keyfile_refused(p, "accessible to group or others (mode 0604)");
+    write_file(p, key, 31, 0600);
+    assert_keyfile_refused(p, "holds 31 bytes; a root key is 32 bytes");
+    write_file(p, key, 33, 0600);
+    assert_keyfile_refused(p, "holds 33 bytes");
+    write_file(p, key, 0, 0600);
+    assert_keyfile_refused(p, "holds 0 bytes");
+    write_file(p, key, 32, 0600);
+    char *link = tu_path(dir, "link");
+    ck_assert_int_eq(symlink(p, link), 0);
+    assert_keyfile_refused(link, "is a symlink");
+    assert_keyfile_refused(dir, "not a regular file");
+    if (geteuid() == 0) {
+        ck_assert_int_eq(chown(p, 65534, 65534), 0);
+        assert_keyfile_refused(p, "owned by another user");
+    } else {
+        assert_keyfile_refused("/etc/passwd", "owned by another user");
+    }
+    free(p);
+    free(link);
+}
+END_TEST
+
+START_TEST(test_keys_config_arguments)
+{
+    uint8_t key[32] = { 1 };
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    assert_msg(privacy_config_set_root_key(NULL, key, 32), PRIVACY_E_INVALID, "NULL");
+    assert_msg(privacy_config_set_root_key(cfg, NULL, 32), PRIVACY_E_INVALID, "NULL");
+    assert_msg(privacy_config_set_root_key(cfg, key, 16), PRIVACY_E_INVALID, "32 bytes, not 16");
+    assert_msg(privacy_config_add_root_key_file(cfg, NULL), PRIVACY_E_INVALID, "NULL");
+    assert_msg(privacy_config_add_root_key_file(NULL, keyfile), PRIVACY_E_INVALID, "NULL");
+    assert_msg(privacy_config_set_keystore(NULL, uri), PRIVACY_E_INVALID, "NULL");
+    assert_msg(privacy_config_set_keystore(cfg, "mysql://k"), PRIVACY_E_INVALID, "unsupported");
+    ck_assert_int_eq(privacy_config_set_keystore(cfg, NULL), PRIVACY_OK);
+    privacy_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_keys_key_file_opens_the_store)
+{
+    ck_assert_int_eq(privacy_keyfile_create(keyfile), PRIVACY_OK);
+    for (int round = 0; round < 2; round++) { /* create, then reopen */
+        privacy_config *cfg;
+        ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+        ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+        ck_assert_int_eq(privacy_config_add_root_key_file(cfg, keyfile), PRIVACY_OK);
+        privacy_ctx *ctx;
+        ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
+        privacy_close(ctx);
+        privacy_config_free(cfg);
+    }
+}
+END_TEST
+
+START_TEST(test_keys_R22_wrong_root_key_refused_untouched)
+{
+    uint8_t keys[2][32];
+    randombytes_buf(keys, sizeof keys);
+    privacy_ctx *ctx;
+    ck_assert_int_eq(open_with_keys(&ctx, &keys[0], 1), PRIVACY_OK);
+    privacy_close(ctx);
+    char *copy = tu_path(dir, "before");
+    ck_assert_int_eq(tu_copy_file(db, copy), 0);
+    ctx = NULL;
+    assert_msg(open_with_keys(&ctx, &keys[1], 1), PRIVACY_E_CRYPTO, "R22: wrong root key");
+    ck_assert_ptr_null(ctx);
+    ck_assert(tu_same_file(db, copy));
+    free(copy);
+}
+END_TEST
+
+START_TEST(test_keys_last_added_root_key_is_primary)
+{
+    uint8_t keys[2][32];
+    randombytes_buf(keys, sizeof keys);
+    privacy_ctx *ctx;
+    ck_assert_int_eq(open_with_keys(&ctx, keys, 2), PRIVACY_OK); /* wraps with keys[1] */
+    privacy_close(ctx);
+    ck_assert_int_eq(open_with_keys(&ctx, &keys[1], 1), PRIVACY_OK);
+    privacy_close(ctx);
+    assert_msg(open_with_keys(&ctx, &keys[0], 1), PRIVACY_E_CRYPTO, "wrong root key");
+}
+END_TEST
+
+/* The working keys are random per store, shared by every context of one
+ * store, and never stored in the clear; neither is the root key. */
+START_TEST(test_keys_R19_working_keys_stored_only_wrapped)
+{
+    privacy_ctx *a, *b, *other;
+    ck_assert_int_eq(tu_open(&a, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&b, uri), PRIVACY_OK);
+    char *db2 = tu_path(dir, "other.db");
+    char uri2[4300];
+    snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
+    ck_assert_int_eq(tu_open(&other, uri2), PRIVACY_OK);
+    uint8_t seen[PRV_KEY_COUNT][PRV_WORKING_KEY_BYTES];
+    for (int p = 0; p < PRV_KEY_COUNT; p++) {
+        uint32_t va, vb;
+        const unsigned char *ka = prv_keystore_key(a->keys, p, &va);
+        ck_assert_mem_eq(ka, prv_keystore_key(b->keys, p, &vb), PRV_WORKING_KEY_BYTES);
+        ck_assert_int_eq(va, 1);
+        ck_assert_int_eq(vb, 1);
+        ck_assert(memcmp(ka, prv_keystore_key(other->keys, p, NULL), PRV_WORKING_KEY_BYTES) != 0);
+        memcpy(seen[p], ka, PRV_WORKING_KEY_BYTES);
+        for (int q = 0; q < p; q++)
+            ck_assert(memcmp(seen[q], ka, PRV_WORKING_KEY_BYTES) != 0);
+    }
+    /* Check the files while the WAL still holds the writes, then after. */
+    char *wal = tu_path(dir, "shop.db-wal");
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            privacy_close(a);
+            privacy_close(b);
+        }
+        for (int p = 0; p < PRV_KEY_COUNT; p++) {
+            ck_assert(!tu_file_contains(db, seen[p], PRV_WORKING_KEY_BYTES));
+            ck_assert(!tu_file_contains(wal, seen[p], PRV_WORKING_KEY_BYTES));
+        }
+        ck_assert(!tu_file_contains(db, tu_root_key, sizeof tu_root_key));
+        ck_assert(!tu_file_contains(wal, tu_root_key, sizeof tu_root_key));
+    }
+    privacy_close(other);
+    free(wal);
+    free(db2);
+}
+END_TEST
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
+START_TEST(test_keys_R22_tampered_key_record_refused)
+{
+    privacy_ctx *ctx;
+    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    privacy_close(ctx);
+    /* Flip the last byte (inside the tag) of the audit key's record. */
+    raw_exec(db, "UPDATE records SET body = CAST(substr(body, 1, length(body) - 1)"
+                 " || (CASE WHEN substr(body, -1) = x'00' THEN x'01' ELSE x'00' END) AS BLOB)"
+                 " WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    ctx = NULL;
+    assert_msg(tu_open(&ctx, uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' does not authenticate");
+    raw_exec(db, "UPDATE records SET body = x'00' WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    assert_msg(tu_open(&ctx, uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' is malformed");
+    raw_exec(db, "DELETE FROM records WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    /* A lost key is never replaced silently: a new audit or integrity key
+     * would hide tampering with what the old one protected. */
+    assert_msg(tu_open(&ctx, uri), PRIVACY_E_INTEGRITY,
+               "the audit key is missing from the keystore");
+}
+END_TEST
+
+static int count_rows(const char *path, const char *where)
+{
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM records WHERE %s", where);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+START_TEST(test_keys_separate_keystore_holds_the_keys)
+{
+    char *kdb = tu_path(dir, "keys.db");
+    char kuri[4300];
+    snprintf(kuri, sizeof kuri, "sqlite:%s", kdb);
+    privacy_config *cfg;
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_keystore(cfg, kuri), PRIVACY_OK);
+    privacy_ctx *ctx;
+    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
+    privacy_close(ctx);
+    ck_assert_int_eq(count_rows(kdb, "collection = 'keys'"), PRV_KEY_COUNT);
+    ck_assert_int_eq(count_rows(db, "collection = 'keys'"), 0);
+    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK); /* and reopens */
+    privacy_close(ctx);
+    privacy_config_free(cfg);
+    free(kdb);
+}
+END_TEST
+
+/* ---- a keyring: the root key held by "someone else" ---- */
+
+typedef struct {
+    uint8_t key[crypto_secretbox_KEYBYTES];
+    const char *id;
+    int fail_wrap;
+} test_ring;
+
+static int ring_key_id(void *ud, char *id, size_t n, uint32_t *version)
+{
+    test_ring *r = ud;
+    snprintf(id, n, "%s", r->id);
+    *version = 7;
+    return PRIVACY_OK;
+}
+
+/* secretbox under a key derived from (ring key, BLAKE2b(ad)): unwrapping
+ * with other associated data fails, as the contract asks. */
+static void ring_subkey(const test_ring *r, const uint8_t *ad, size_t ad_len,
+                        uint8_t k[crypto_secretbox_KEYBYTES])
+{
+    crypto_generichash(k, crypto_secretbox_KEYBYTES, ad, ad_len, r->key, sizeof r->key);
+}
+
+static int ring_wrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t *key,
+                     size_t key_len, privacy_alloc_fn alloc, uint8_t **out, size_t *out_len)
+{
+    test_ring *r = ud;
+    if (r->fail_wrap)
+        return PRIVACY_E_STORAGE;
+    uint8_t k[crypto_secretbox_KEYBYTES];
+    ring_subkey(r, ad, ad_len, k);
+    size_t n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + key_len;
+    uint8_t *w = alloc(n);
+    if (w == NULL)
+        return PRIVACY_E_NOMEM;
+    randombytes_buf(w, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(w + crypto_secretbox_NONCEBYTES, key, key_len, w, k);
+    *out = w;
+    *out_len = n;
+    return PRIVACY_OK;
+}
+
+static int ring_unwrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t *w, size_t n,
+                       uint8_t *key_out, size_t key_len)
+{
+    test_ring *r = ud;
+    uint8_t k[crypto_secretbox_KEYBYTES];
+    ring_subkey(r, ad, ad_len, k);
+    if (n != crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + key_len ||
+        crypto_secretbox_open_easy(key_out, w + crypto_secretbox_NONCEBYTES,
+                                   n - crypto_secretbox_NONCEBYTES, w, k) != 0)
+        return PRIVACY_E_CRYPTO;
+    return PRIVACY_OK;
+}
+
+static int open_with_ring(privacy_ctx **ctx, test_ring *r)
+{
+    privacy_keyring kr = { .version = PRIVACY_KEYRING_VERSION, .userdata = r,
+                           .key_id = ring_key_id, .wrap = ring_wrap, .unwrap = ring_unwrap };
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    int rc = privacy_config_set_keyring(cfg, &kr);
+    if (rc == PRIVACY_OK)
+        rc = privacy_open(ctx, cfg);
+    privacy_config_free(cfg);
+    return rc;
+}
+
+START_TEST(test_keys_keyring_wraps_and_unwraps)
+{
+    test_ring r = { .id = "kms:shop/root" };
+    randombytes_buf(r.key, sizeof r.key);
+    privacy_ctx *ctx;
+    r.fail_wrap = 1;
+    assert_msg(open_with_ring(&ctx, &r), PRIVACY_E_CRYPTO, "keyring: wrap failed");
+    ck_assert(!exists(db));
+    r.fail_wrap = 0;
+    ck_assert_int_eq(open_with_ring(&ctx, &r), PRIVACY_OK);
+    privacy_close(ctx);
+    ck_assert_int_eq(open_with_ring(&ctx, &r), PRIVACY_OK);
+    privacy_close(ctx);
+    test_ring other = r;
+    other.id = "kms:shop/other";
+    assert_msg(open_with_ring(&ctx, &other), PRIVACY_E_CRYPTO, "wrong root key");
+    test_ring liar = r; /* same id, different key: the wrap does not authenticate */
+    randombytes_buf(liar.key, sizeof liar.key);
+    assert_msg(open_with_ring(&ctx, &liar), PRIVACY_E_INTEGRITY, "does not authenticate");
+}
+END_TEST
+
+START_TEST(test_keys_keyring_registration_rules)
+{
+    test_ring r = { .id = "kms:shop/root" };
+    privacy_keyring kr = { .version = 2, .userdata = &r, .key_id = ring_key_id,
+                           .wrap = ring_wrap, .unwrap = ring_unwrap };
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    assert_msg(privacy_config_set_keyring(cfg, &kr), PRIVACY_E_VERSION,
+               "keyring version 2 is not supported; this library knows versions 1 to 1");
+    kr.version = 1;
+    kr.unwrap = NULL;
+    assert_msg(privacy_config_set_keyring(cfg, &kr), PRIVACY_E_INVALID, "member 'unwrap' is NULL");
+    kr.unwrap = ring_unwrap;
+    r.id = "has space";
+    assert_msg(privacy_config_set_keyring(cfg, &kr), PRIVACY_E_INVALID, "printable ASCII");
+    assert_msg(privacy_config_set_keyring(NULL, &kr), PRIVACY_E_INVALID, "NULL");
+    assert_msg(privacy_config_set_keyring(cfg, NULL), PRIVACY_E_INVALID, "NULL");
+    privacy_config_free(cfg);
+}
+END_TEST
+
+static Suite *keys_suite(void)
+{
+    Suite *s = suite_create("keys");
+    TCase *tc = tcase_create("keys");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_keys_keyfile_create_is_0600_random_and_never_overwrites);
+    tcase_add_test(tc, test_keys_R22_unsafe_key_files_refused);
+    tcase_add_test(tc, test_keys_config_arguments);
+    tcase_add_test(tc, test_keys_key_file_opens_the_store);
+    tcase_add_test(tc, test_keys_R22_wrong_root_key_refused_untouched);
+    tcase_add_test(tc, test_keys_last_added_root_key_is_primary);
+    tcase_add_test(tc, test_keys_R19_working_keys_stored_only_wrapped);
+    tcase_add_test(tc, test_keys_R22_tampered_key_record_refused);
+    tcase_add_test(tc, test_keys_separate_keystore_holds_the_keys);
+    tcase_add_test(tc, test_keys_keyring_wraps_and_unwraps);
+    tcase_add_test(tc, test_keys_keyring_registration_rules);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(keys_suite());
+}
