@@ -8,7 +8,7 @@ scripts/deps.sh test || exit 1
 status=0
 
 rm -rf _build/normal _build/asan
-if CC=gcc meson setup _build/normal >/dev/null \
+if CC=gcc meson setup _build/normal \
     && ninja -C _build/normal; then
     meson test -C _build/normal --print-errorlogs || status=1
 else
@@ -19,7 +19,7 @@ fi
 # clang's sanitizer runtime is linked into executables, not the library.
 if CC=clang meson setup _build/asan -Dbench=false -Db_sanitize=address,undefined \
         -Db_lundef=false -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer' \
-        >/dev/null && ninja -C _build/asan; then
+        && ninja -C _build/asan; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C _build/asan --print-errorlogs || status=1
