@@ -2,6 +2,8 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,4 +174,44 @@ int tu_count_files(const char *dir, const char *prefix)
         n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
     closedir(d);
     return n;
+}
+
+int tu_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+int tu_sql(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg != NULL ? msg : "");
+    sqlite3_free(msg);
+    int changed = sqlite3_total_changes(h);
+    ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
+    return changed;
+}
+
+int tu_count_cb(void *userdata, const privacy_record *rec)
+{
+    (void)rec;
+    ++*(int *)userdata;
+    return 0;
+}
+
+void tu_store_setup(tu_store *s)
+{
+    s->dir = tu_tmpdir();
+    s->db = tu_path(s->dir, "shop.db");
+    snprintf(s->uri, sizeof s->uri, "sqlite:%s", s->db);
+}
+
+void tu_store_teardown(tu_store *s)
+{
+    tu_rmdir(s->dir);
+    free(s->db);
+    free(s->dir);
 }

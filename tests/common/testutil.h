@@ -38,6 +38,23 @@ int tu_file_contains(const char *path, const void *needle, size_t m);
 void tu_child_exit(int status);
 /* How many entries of dir have names starting with prefix. */
 int tu_count_files(const char *dir, const char *prefix);
+/* 1 if path exists. */
+int tu_exists(const char *path);
+/* Runs SQL on an SQLite file directly (tampering, inspection); fails the
+ * test if it fails. Returns the number of rows it changed. */
+int tu_sql(const char *db, const char *sql);
+/* A record callback that counts: userdata is an int. */
+int tu_count_cb(void *userdata, const privacy_record *rec);
+
+/* A fresh directory with a store path in it: "<dir>/shop.db". */
+typedef struct tu_store {
+    char *dir;
+    char *db;
+    char uri[4300]; /* "sqlite:<db>" */
+} tu_store;
+void tu_store_setup(tu_store *s);
+void tu_store_teardown(tu_store *s);
+
 /* Runs a check suite; returns the process exit status. */
 struct Suite;
 int tu_run(struct Suite *suite);

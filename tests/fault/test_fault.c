@@ -17,15 +17,10 @@
 #include "store/store.h"
 #include "testutil.h"
 
-static char *dir;
-static char *db;
-static char uri[4300];
-
+static tu_store S;
 static void setup(void)
 {
-    dir = tu_tmpdir();
-    db = tu_path(dir, "shop.db");
-    snprintf(uri, sizeof uri, "sqlite:%s", db);
+    tu_store_setup(&S);
     fb_reset(&prv_sqlite_backend);
 }
 
@@ -33,15 +28,7 @@ static void teardown(void)
 {
     prv_alloc_fault(0, 0);
     fb_fail(0, 0, 0);
-    tu_rmdir(dir);
-    free(db);
-    free(dir);
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
+    tu_store_teardown(&S);
 }
 
 static int open_with(privacy_ctx **ctx, const privacy_backend *be)
@@ -49,8 +36,8 @@ static int open_with(privacy_ctx **ctx, const privacy_backend *be)
     privacy_config *cfg = NULL;
     int rc = tu_config_new(&cfg);
     if (rc == PRIVACY_OK)
-        rc = be != NULL ? privacy_config_set_backend(cfg, be, uri)
-                        : privacy_config_set_storage(cfg, uri);
+        rc = be != NULL ? privacy_config_set_backend(cfg, be, S.uri)
+                        : privacy_config_set_storage(cfg, S.uri);
     if (rc == PRIVACY_OK)
         rc = privacy_open(ctx, cfg);
     privacy_config_free(cfg);
@@ -72,12 +59,12 @@ static void sweep_open_allocations(int new_file)
 {
     long steps = count_open_allocations();
     ck_assert_int_gt(steps, 0);
-    char *before = tu_path(dir, "before");
+    char *before = tu_path(S.dir, "before");
     for (long i = 1; i <= steps; i++) {
         if (new_file) {
-            unlink(db);
+            unlink(S.db);
         } else {
-            ck_assert_int_eq(tu_copy_file(db, before), 0);
+            ck_assert_int_eq(tu_copy_file(S.db, before), 0);
         }
         long live = prv_alloc_live();
         privacy_ctx *ctx = NULL;
@@ -94,10 +81,10 @@ static void sweep_open_allocations(int new_file)
         ck_assert_msg(prv_alloc_live() == live, "step %ld leaked %ld blocks", i,
                       prv_alloc_live() - live);
         if (new_file)
-            ck_assert_msg(!exists(db) && tu_count_files(dir, "shop.db") == 0,
+            ck_assert_msg(!tu_exists(S.db) && tu_count_files(S.dir, "shop.db") == 0,
                           "step %ld left a new file behind", i);
         else
-            ck_assert_msg(tu_same_file(db, before), "step %ld changed the store", i);
+            ck_assert_msg(tu_same_file(S.db, before), "step %ld changed the store", i);
     }
     unlink(before);
     free(before);
@@ -124,14 +111,14 @@ START_TEST(test_fault_open_persistent_allocation_failure)
     privacy_ctx *ctx = NULL;
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     prv_alloc_fault(1, 1);
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_E_NOMEM);
     prv_alloc_fault(0, 0);
     ck_assert_str_eq(privacy_errmsg(NULL), "privacy_open: out of memory");
     privacy_config_free(cfg);
     ck_assert_int_eq(prv_alloc_live(), live);
-    ck_assert(!exists(db));
+    ck_assert(!tu_exists(S.db));
 }
 END_TEST
 
@@ -147,8 +134,8 @@ START_TEST(test_fault_open_backend_failure_codes)
         ck_assert_ptr_null(ctx);
         ck_assert(strstr(privacy_errmsg(NULL), "injected failure of open") != NULL);
         ck_assert_int_eq(prv_alloc_live(), live);
-        ck_assert(!exists(db));
-        ck_assert_int_eq(tu_count_files(dir, "shop.db"), 0);
+        ck_assert(!tu_exists(S.db));
+        ck_assert_int_eq(tu_count_files(S.dir, "shop.db"), 0);
     }
 }
 END_TEST
@@ -172,7 +159,7 @@ START_TEST(test_fault_open_new_store_every_backend_call)
     privacy_close(ctx);
     ck_assert_int_ge(steps, 4); /* open, scan, begin ... commit, scan */
     for (long i = 1; i <= steps; i++) {
-        unlink(db);
+        unlink(S.db);
         long live = prv_alloc_live();
         ctx = NULL;
         fb_fail(i, PRIVACY_E_STORAGE, 0);
@@ -183,7 +170,7 @@ START_TEST(test_fault_open_new_store_every_backend_call)
         ck_assert_int_eq(prv_alloc_live(), live);
         ck_assert_msg(strstr(privacy_errmsg(NULL), "injected failure") != NULL, "step %ld: %s",
                       i, privacy_errmsg(NULL));
-        if (!exists(db))
+        if (!tu_exists(S.db))
             continue;
         ck_assert_int_eq(open_with(&ctx, NULL), PRIVACY_OK);
         int n = 0;
@@ -215,17 +202,10 @@ static int write_batch(prv_store *st, void *ud)
     return PRIVACY_OK;
 }
 
-static int count_cb(void *ud, const privacy_record *r)
-{
-    (void)r;
-    ++*(int *)ud;
-    return 0;
-}
-
 static int count_records(privacy_ctx *ctx)
 {
     int n = 0;
-    ck_assert_int_eq(prv_store_scan(ctx->store, "thing", NULL, NULL, 0, count_cb, &n), PRIVACY_OK);
+    ck_assert_int_eq(prv_store_scan(ctx->store, "thing", NULL, NULL, 0, tu_count_cb, &n), PRIVACY_OK);
     return n;
 }
 
@@ -233,7 +213,7 @@ static privacy_ctx *open_faulty(int64_t retry_budget_us)
 {
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_backend(cfg, &fb_backend, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_backend(cfg, &fb_backend, S.uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_retry_budget(cfg, retry_budget_us), PRIVACY_OK);
     privacy_ctx *ctx;
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);

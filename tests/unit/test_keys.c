@@ -14,29 +14,19 @@
 #include "crypto/keystore.h"
 #include "testutil.h"
 
-static char *dir, *db, *keyfile;
-static char uri[4300];
+static tu_store S;
+static char *keyfile;
 
 static void setup(void)
 {
-    dir = tu_tmpdir();
-    db = tu_path(dir, "shop.db");
-    keyfile = tu_path(dir, "root.key");
-    snprintf(uri, sizeof uri, "sqlite:%s", db);
+    tu_store_setup(&S);
+    keyfile = tu_path(S.dir, "root.key");
 }
 
 static void teardown(void)
 {
-    tu_rmdir(dir);
-    free(db);
     free(keyfile);
-    free(dir);
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
+    tu_store_teardown(&S);
 }
 
 static void assert_msg(int rc, int want, const char *needle)
@@ -51,7 +41,7 @@ static int open_with_keys(privacy_ctx **ctx, uint8_t (*keys)[32], int n)
 {
     privacy_config *cfg;
     ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     for (int i = 0; i < n; i++)
         ck_assert_int_eq(privacy_config_set_root_key(cfg, keys[i], 32), PRIVACY_OK);
     int rc = privacy_open(ctx, cfg);
@@ -75,11 +65,11 @@ START_TEST(test_keys_keyfile_create_is_0600_random_and_never_overwrites)
     ck_assert_int_eq(stat(keyfile, &sb), 0);
     ck_assert_int_eq(sb.st_mode & 07777, 0600);
     ck_assert_int_eq(sb.st_size, PRIVACY_ROOT_KEY_BYTES);
-    char *copy = tu_path(dir, "copy");
+    char *copy = tu_path(S.dir, "copy");
     ck_assert_int_eq(tu_copy_file(keyfile, copy), 0);
     assert_msg(privacy_keyfile_create(keyfile), PRIVACY_E_EXISTS, "never overwritten");
     ck_assert(tu_same_file(keyfile, copy));
-    char *second = tu_path(dir, "second.key");
+    char *second = tu_path(S.dir, "second.key");
     ck_assert_int_eq(privacy_keyfile_create(second), PRIVACY_OK);
     ck_assert(!tu_same_file(keyfile, second));
     assert_msg(privacy_keyfile_create(NULL), PRIVACY_E_INVALID, "NULL or empty");
@@ -95,11 +85,11 @@ static void assert_keyfile_refused(const char *path, const char *needle)
 {
     privacy_config *cfg;
     ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     assert_msg(privacy_config_add_root_key_file(cfg, path), PRIVACY_E_INVALID, needle);
     privacy_ctx *ctx = NULL;
     assert_msg(privacy_open(&ctx, cfg), PRIVACY_E_INVALID, "R22: no root key configured");
-    ck_assert(!exists(db));
+    ck_assert(!tu_exists(S.db));
     privacy_config_free(cfg);
 }
 
@@ -107,7 +97,7 @@ START_TEST(test_keys_R22_unsafe_key_files_refused)
 {
     uint8_t key[33];
     randombytes_buf(key, sizeof key);
-    char *p = tu_path(dir, "k");
+    char *p = tu_path(S.dir, "k");
     assert_keyfile_refused(p, "cannot open key file");
     write_file(p, key, 32, 0640);
     assert_keyfile_refused(p, "accessible to group or others (mode 0640)");
@@ -120,10 +110,10 @@ START_TEST(test_keys_R22_unsafe_key_files_refused)
     write_file(p, key, 0, 0600);
     assert_keyfile_refused(p, "holds 0 bytes");
     write_file(p, key, 32, 0600);
-    char *link = tu_path(dir, "link");
+    char *link = tu_path(S.dir, "link");
     ck_assert_int_eq(symlink(p, link), 0);
     assert_keyfile_refused(link, "is a symlink");
-    assert_keyfile_refused(dir, "not a regular file");
+    assert_keyfile_refused(S.dir, "not a regular file");
     if (geteuid() == 0) {
         ck_assert_int_eq(chown(p, 65534, 65534), 0);
         assert_keyfile_refused(p, "owned by another user");
@@ -145,7 +135,7 @@ START_TEST(test_keys_config_arguments)
     assert_msg(privacy_config_set_root_key(cfg, key, 16), PRIVACY_E_INVALID, "32 bytes, not 16");
     assert_msg(privacy_config_add_root_key_file(cfg, NULL), PRIVACY_E_INVALID, "NULL");
     assert_msg(privacy_config_add_root_key_file(NULL, keyfile), PRIVACY_E_INVALID, "NULL");
-    assert_msg(privacy_config_set_keystore(NULL, uri), PRIVACY_E_INVALID, "NULL");
+    assert_msg(privacy_config_set_keystore(NULL, S.uri), PRIVACY_E_INVALID, "NULL");
     assert_msg(privacy_config_set_keystore(cfg, "mysql://k"), PRIVACY_E_INVALID, "unsupported");
     ck_assert_int_eq(privacy_config_set_keystore(cfg, NULL), PRIVACY_OK);
     privacy_config_free(cfg);
@@ -158,7 +148,7 @@ START_TEST(test_keys_key_file_opens_the_store)
     for (int round = 0; round < 2; round++) { /* create, then reopen */
         privacy_config *cfg;
         ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
-        ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+        ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
         ck_assert_int_eq(privacy_config_add_root_key_file(cfg, keyfile), PRIVACY_OK);
         privacy_ctx *ctx;
         ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
@@ -175,12 +165,12 @@ START_TEST(test_keys_R22_wrong_root_key_refused_untouched)
     privacy_ctx *ctx;
     ck_assert_int_eq(open_with_keys(&ctx, &keys[0], 1), PRIVACY_OK);
     privacy_close(ctx);
-    char *copy = tu_path(dir, "before");
-    ck_assert_int_eq(tu_copy_file(db, copy), 0);
+    char *copy = tu_path(S.dir, "before");
+    ck_assert_int_eq(tu_copy_file(S.db, copy), 0);
     ctx = NULL;
     assert_msg(open_with_keys(&ctx, &keys[1], 1), PRIVACY_E_CRYPTO, "R22: wrong root key");
     ck_assert_ptr_null(ctx);
-    ck_assert(tu_same_file(db, copy));
+    ck_assert(tu_same_file(S.db, copy));
     free(copy);
 }
 END_TEST
@@ -203,9 +193,9 @@ END_TEST
 START_TEST(test_keys_R19_working_keys_stored_only_wrapped)
 {
     privacy_ctx *a, *b, *other;
-    ck_assert_int_eq(tu_open(&a, uri), PRIVACY_OK);
-    ck_assert_int_eq(tu_open(&b, uri), PRIVACY_OK);
-    char *db2 = tu_path(dir, "other.db");
+    ck_assert_int_eq(tu_open(&a, S.uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&b, S.uri), PRIVACY_OK);
+    char *db2 = tu_path(S.dir, "other.db");
     char uri2[4300];
     snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
     ck_assert_int_eq(tu_open(&other, uri2), PRIVACY_OK);
@@ -222,17 +212,17 @@ START_TEST(test_keys_R19_working_keys_stored_only_wrapped)
             ck_assert(memcmp(seen[q], ka, PRV_WORKING_KEY_BYTES) != 0);
     }
     /* Check the files while the WAL still holds the writes, then after. */
-    char *wal = tu_path(dir, "shop.db-wal");
+    char *wal = tu_path(S.dir, "shop.db-wal");
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             privacy_close(a);
             privacy_close(b);
         }
         for (int p = 0; p < PRV_KEY_COUNT; p++) {
-            ck_assert(!tu_file_contains(db, seen[p], PRV_WORKING_KEY_BYTES));
+            ck_assert(!tu_file_contains(S.db, seen[p], PRV_WORKING_KEY_BYTES));
             ck_assert(!tu_file_contains(wal, seen[p], PRV_WORKING_KEY_BYTES));
         }
-        ck_assert(!tu_file_contains(db, tu_root_key, sizeof tu_root_key));
+        ck_assert(!tu_file_contains(S.db, tu_root_key, sizeof tu_root_key));
         ck_assert(!tu_file_contains(wal, tu_root_key, sizeof tu_root_key));
     }
     privacy_close(other);
@@ -241,31 +231,23 @@ START_TEST(test_keys_R19_working_keys_stored_only_wrapped)
 }
 END_TEST
 
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-}
-
 START_TEST(test_keys_R22_tampered_key_record_refused)
 {
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
     /* Flip the last byte (inside the tag) of the audit key's record. */
-    raw_exec(db, "UPDATE records SET body = CAST(substr(body, 1, length(body) - 1)"
+    tu_sql(S.db, "UPDATE records SET body = CAST(substr(body, 1, length(body) - 1)"
                  " || (CASE WHEN substr(body, -1) = x'00' THEN x'01' ELSE x'00' END) AS BLOB)"
                  " WHERE collection = 'keys' AND id = 'wk.audit.1'");
     ctx = NULL;
-    assert_msg(tu_open(&ctx, uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' does not authenticate");
-    raw_exec(db, "UPDATE records SET body = x'00' WHERE collection = 'keys' AND id = 'wk.audit.1'");
-    assert_msg(tu_open(&ctx, uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' is malformed");
-    raw_exec(db, "DELETE FROM records WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' does not authenticate");
+    tu_sql(S.db, "UPDATE records SET body = x'00' WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' is malformed");
+    tu_sql(S.db, "DELETE FROM records WHERE collection = 'keys' AND id = 'wk.audit.1'");
     /* A lost key is never replaced silently: a new audit or integrity key
      * would hide tampering with what the old one protected. */
-    assert_msg(tu_open(&ctx, uri), PRIVACY_E_INTEGRITY,
+    assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY,
                "the audit key is missing from the keystore");
 }
 END_TEST
@@ -287,18 +269,18 @@ static int count_rows(const char *path, const char *where)
 
 START_TEST(test_keys_separate_keystore_holds_the_keys)
 {
-    char *kdb = tu_path(dir, "keys.db");
+    char *kdb = tu_path(S.dir, "keys.db");
     char kuri[4300];
     snprintf(kuri, sizeof kuri, "sqlite:%s", kdb);
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_keystore(cfg, kuri), PRIVACY_OK);
     privacy_ctx *ctx;
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
     privacy_close(ctx);
     ck_assert_int_eq(count_rows(kdb, "collection = 'keys'"), PRV_KEY_COUNT);
-    ck_assert_int_eq(count_rows(db, "collection = 'keys'"), 0);
+    ck_assert_int_eq(count_rows(S.db, "collection = 'keys'"), 0);
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK); /* and reopens */
     privacy_close(ctx);
     privacy_config_free(cfg);
@@ -368,7 +350,7 @@ static int open_with_ring(privacy_ctx **ctx, test_ring *r)
                            .key_id = ring_key_id, .wrap = ring_wrap, .unwrap = ring_unwrap };
     privacy_config *cfg;
     ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     int rc = privacy_config_set_keyring(cfg, &kr);
     if (rc == PRIVACY_OK)
         rc = privacy_open(ctx, cfg);
@@ -383,7 +365,7 @@ START_TEST(test_keys_keyring_wraps_and_unwraps)
     privacy_ctx *ctx;
     r.fail_wrap = 1;
     assert_msg(open_with_ring(&ctx, &r), PRIVACY_E_CRYPTO, "keyring: wrap failed");
-    ck_assert(!exists(db));
+    ck_assert(!tu_exists(S.db));
     r.fail_wrap = 0;
     ck_assert_int_eq(open_with_ring(&ctx, &r), PRIVACY_OK);
     privacy_close(ctx);

@@ -17,28 +17,15 @@
 #include "store/store.h"
 #include "testutil.h"
 
-static char *dir;
-static char *db;
-static char uri[4300];
-
+static tu_store S;
 static void setup(void)
 {
-    dir = tu_tmpdir();
-    db = tu_path(dir, "shop.db");
-    snprintf(uri, sizeof uri, "sqlite:%s", db);
+    tu_store_setup(&S);
 }
 
 static void teardown(void)
 {
-    tu_rmdir(dir);
-    free(db);
-    free(dir);
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
+    tu_store_teardown(&S);
 }
 
 static mode_t mode_of(const char *path)
@@ -46,17 +33,6 @@ static mode_t mode_of(const char *path)
     struct stat sb;
     ck_assert_msg(stat(path, &sb) == 0, "%s missing", path);
     return sb.st_mode & 07777;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-    char *e = NULL;
-    int rc = sqlite3_exec(h, sql, NULL, NULL, &e);
-    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, e ? e : "");
-    sqlite3_free(e);
-    ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
 }
 
 static const uint8_t SECRET[] = "ZZ-distinctive-sealed-body-ZZ";
@@ -72,10 +48,10 @@ START_TEST(test_sqlite_files_created_0600)
 {
     mode_t old = umask(0); /* even a permissive umask must not widen them */
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     put_one(ctx, "r1");
-    char *wal = tu_path(dir, "shop.db-wal"), *shm = tu_path(dir, "shop.db-shm");
-    ck_assert_int_eq(mode_of(db), 0600);
+    char *wal = tu_path(S.dir, "shop.db-wal"), *shm = tu_path(S.dir, "shop.db-shm");
+    ck_assert_int_eq(mode_of(S.db), 0600);
     ck_assert_int_eq(mode_of(wal), 0600);
     ck_assert_int_eq(mode_of(shm), 0600);
     privacy_close(ctx);
@@ -88,10 +64,10 @@ END_TEST
 START_TEST(test_sqlite_uses_wal_and_marks_file)
 {
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
     sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(S.db, &h), SQLITE_OK);
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT (SELECT journal_mode FROM pragma_journal_mode),"
                                            " (SELECT application_id FROM pragma_application_id),"
@@ -111,21 +87,21 @@ END_TEST
 /* Opening must fail with want/needle and leave path byte-identical. */
 static void assert_refused_untouched(int want, const char *needle)
 {
-    char *copy = tu_path(dir, "before");
-    ck_assert_int_eq(tu_copy_file(db, copy), 0);
+    char *copy = tu_path(S.dir, "before");
+    ck_assert_int_eq(tu_copy_file(S.db, copy), 0);
     privacy_ctx *ctx = NULL;
-    ck_assert_int_eq(tu_open(&ctx, uri), want);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), want);
     ck_assert_ptr_null(ctx);
     ck_assert_msg(strstr(privacy_errmsg(NULL), needle) != NULL, "'%s' lacks '%s'",
                   privacy_errmsg(NULL), needle);
-    ck_assert(tu_same_file(db, copy));
+    ck_assert(tu_same_file(S.db, copy));
     unlink(copy);
     free(copy);
 }
 
 START_TEST(test_sqlite_refuses_non_sqlite_file)
 {
-    FILE *f = fopen(db, "w");
+    FILE *f = fopen(S.db, "w");
     ck_assert_ptr_nonnull(f);
     fputs("this is a shop's order export, not a database\n", f);
     fclose(f);
@@ -135,11 +111,11 @@ END_TEST
 
 START_TEST(test_sqlite_refuses_foreign_database)
 {
-    raw_exec(db, "CREATE TABLE orders(id INTEGER PRIMARY KEY, note TEXT);"
+    tu_sql(S.db, "CREATE TABLE orders(id INTEGER PRIMARY KEY, note TEXT);"
                  "INSERT INTO orders(note) VALUES ('keep me');");
     assert_refused_untouched(PRIVACY_E_STORAGE, "is not a libprivacy database");
-    char *wal = tu_path(dir, "shop.db-wal");
-    ck_assert(!exists(wal)); /* not switched to WAL either */
+    char *wal = tu_path(S.dir, "shop.db-wal");
+    ck_assert(!tu_exists(wal)); /* not switched to WAL either */
     free(wal);
 }
 END_TEST
@@ -147,33 +123,33 @@ END_TEST
 START_TEST(test_sqlite_refuses_newer_schema)
 {
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
-    raw_exec(db, "UPDATE privacy_meta SET value = 99 WHERE key = 'schema_version';"
+    tu_sql(S.db, "UPDATE privacy_meta SET value = 99 WHERE key = 'schema_version';"
                  "PRAGMA wal_checkpoint(TRUNCATE);");
     assert_refused_untouched(PRIVACY_E_VERSION,
                              "has schema version 99; this library reads versions 1 to 1");
-    ck_assert(exists(db)); /* a refused existing file is never removed */
+    ck_assert(tu_exists(S.db)); /* a refused existing file is never removed */
 }
 END_TEST
 
 START_TEST(test_sqlite_refuses_damaged_meta)
 {
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
-    raw_exec(db, "DELETE FROM privacy_meta; PRAGMA wal_checkpoint(TRUNCATE);");
+    tu_sql(S.db, "DELETE FROM privacy_meta; PRAGMA wal_checkpoint(TRUNCATE);");
     assert_refused_untouched(PRIVACY_E_STORAGE, "damaged libprivacy database");
 }
 END_TEST
 
 START_TEST(test_sqlite_empty_file_is_initialised)
 {
-    FILE *f = fopen(db, "w");
+    FILE *f = fopen(S.db, "w");
     ck_assert_ptr_nonnull(f);
     fclose(f);
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     put_one(ctx, "r1");
     privacy_close(ctx);
 }
@@ -182,16 +158,16 @@ END_TEST
 START_TEST(test_sqlite_records_persist_across_contexts)
 {
     privacy_ctx *a, *b;
-    ck_assert_int_eq(tu_open(&a, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&a, S.uri), PRIVACY_OK);
     put_one(a, "r1");
-    ck_assert_int_eq(tu_open(&b, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&b, S.uri), PRIVACY_OK);
     privacy_record *got = NULL;
     ck_assert_int_eq(prv_store_get(b->store, "thing", "r1", &got), PRIVACY_OK);
     ck_assert_mem_eq(got->body, SECRET, sizeof SECRET - 1);
     privacy_free(got);
     privacy_close(a);
     privacy_close(b);
-    ck_assert_int_eq(tu_open(&a, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&a, S.uri), PRIVACY_OK);
     ck_assert_int_eq(prv_store_get(a->store, "thing", "r1", &got), PRIVACY_OK);
     privacy_free(got);
     privacy_close(a);
@@ -207,7 +183,7 @@ START_TEST(test_sqlite_concurrent_first_opens_migrate_once)
         ck_assert_int_ge(kids[i], 0);
         if (kids[i] == 0) {
             privacy_ctx *ctx;
-            int rc = tu_open(&ctx, uri);
+            int rc = tu_open(&ctx, S.uri);
             if (rc == PRIVACY_OK)
                 privacy_close(ctx);
             _exit(rc == PRIVACY_OK ? 0 : 1);
@@ -220,7 +196,7 @@ START_TEST(test_sqlite_concurrent_first_opens_migrate_once)
         ck_assert_int_eq(WEXITSTATUS(status), 0);
     }
     sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(S.db, &h), SQLITE_OK);
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM privacy_meta", -1, &st, NULL),
                      SQLITE_OK);
@@ -236,7 +212,7 @@ enum { RACERS = 8 };
 static void *race_open(void *arg)
 {
     privacy_ctx *ctx = NULL;
-    int rc = tu_open(&ctx, uri);
+    int rc = tu_open(&ctx, S.uri);
     if (rc == PRIVACY_OK) {
         privacy_record r = { .collection = "thing", .id = arg, .created = 1,
                              .body = SECRET, .body_len = sizeof SECRET - 1 };
@@ -246,19 +222,12 @@ static void *race_open(void *arg)
     return rc == PRIVACY_OK ? NULL : arg;
 }
 
-static int count_cb(void *ud, const privacy_record *r)
-{
-    (void)r;
-    ++*(int *)ud;
-    return 0;
-}
-
 /* Regression: a failed opener once removed a file that others had already
  * migrated and written to, and a half-migrated file looked foreign. */
 START_TEST(test_sqlite_threads_racing_to_create_all_succeed)
 {
     for (int round = 0; round < 10; round++) {
-        unlink(db);
+        unlink(S.db);
         pthread_t t[RACERS];
         char ids[RACERS][8];
         for (int i = 0; i < RACERS; i++) {
@@ -273,13 +242,13 @@ START_TEST(test_sqlite_threads_racing_to_create_all_succeed)
         }
         ck_assert_int_eq(failed, 0);
         privacy_ctx *ctx;
-        ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+        ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
         int n = 0;
-        ck_assert_int_eq(prv_store_scan(ctx->store, "thing", NULL, NULL, 0, count_cb, &n),
+        ck_assert_int_eq(prv_store_scan(ctx->store, "thing", NULL, NULL, 0, tu_count_cb, &n),
                          PRIVACY_OK);
         ck_assert_int_eq(n, RACERS);
         privacy_close(ctx);
-        ck_assert_int_eq(tu_count_files(dir, "shop.db.new-"), 0);
+        ck_assert_int_eq(tu_count_files(S.dir, "shop.db.new-"), 0);
     }
 }
 END_TEST
@@ -297,15 +266,15 @@ static int put_in_tx(prv_store *st, void *ud)
 START_TEST(test_sqlite_locked_store_is_busy)
 {
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
     sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(S.db, &h), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 
     /* The retry budget from the URI, then from the setter (set last). */
     char u[4400];
-    snprintf(u, sizeof u, "%s?busy_timeout_ms=20&retry_budget_ms=0", uri);
+    snprintf(u, sizeof u, "%s?busy_timeout_ms=20&retry_budget_ms=0", S.uri);
     ck_assert_int_eq(tu_open(&ctx, u), PRIVACY_OK); /* reading is not blocked */
     ck_assert_int_eq(privacy_begin(ctx), PRIVACY_E_BUSY);
     ck_assert_msg(strstr(privacy_errmsg(ctx), "sqlite: begin: database is locked") != NULL, "%s",
@@ -314,7 +283,7 @@ START_TEST(test_sqlite_locked_store_is_busy)
 
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
-    snprintf(u, sizeof u, "%s?busy_timeout_ms=20&retry_budget_ms=60000", uri);
+    snprintf(u, sizeof u, "%s?busy_timeout_ms=20&retry_budget_ms=60000", S.uri);
     ck_assert_int_eq(privacy_config_set_storage(cfg, u), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_retry_budget(cfg, 30000), PRIVACY_OK);
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
@@ -338,15 +307,15 @@ END_TEST
 START_TEST(test_sqlite_deleted_body_leaves_no_bytes)
 {
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     put_one(ctx, "r1");
     put_one(ctx, "r2");
     uint64_t n;
     ck_assert_int_eq(prv_store_del(ctx->store, "thing", "r1", &n), PRIVACY_OK);
     ck_assert_int_eq(prv_store_del(ctx->store, "thing", "r2", &n), PRIVACY_OK);
     privacy_close(ctx); /* the last connection checkpoints and removes the WAL */
-    ck_assert(exists(db));
-    ck_assert_msg(!tu_file_contains(db, SECRET, sizeof SECRET - 1),
+    ck_assert(tu_exists(S.db));
+    ck_assert_msg(!tu_file_contains(S.db, SECRET, sizeof SECRET - 1),
                   "secure_delete left a deleted body in the file");
 }
 END_TEST

@@ -46,17 +46,10 @@ static privacy_record rec(const char *id)
     return r;
 }
 
-static int count_cb(void *ud, const privacy_record *r)
-{
-    (void)r;
-    ++*(int *)ud;
-    return 0;
-}
-
 static int count(const char *collection)
 {
     int n = 0;
-    ck_assert_int_eq(prv_store_scan(st, collection, NULL, NULL, 0, count_cb, &n), PRIVACY_OK);
+    ck_assert_int_eq(prv_store_scan(st, collection, NULL, NULL, 0, tu_count_cb, &n), PRIVACY_OK);
     return n;
 }
 
@@ -176,16 +169,16 @@ START_TEST(test_store_scan_arguments_and_stop)
     }
     uint8_t key = 7;
     int n = 0;
-    ck_assert_int_eq(prv_store_scan(st, "thing", "sub_1", &key, 1, count_cb, &n),
+    ck_assert_int_eq(prv_store_scan(st, "thing", "sub_1", &key, 1, tu_count_cb, &n),
                      PRIVACY_E_INVALID);
     ck_assert(strstr(err.msg, "not both") != NULL);
     ck_assert_int_eq(prv_store_scan(st, "thing", NULL, NULL, 0, NULL, NULL), PRIVACY_E_INVALID);
-    ck_assert_int_eq(prv_store_scan(st, "thing", NULL, &key, 0, count_cb, &n), PRIVACY_E_INVALID);
+    ck_assert_int_eq(prv_store_scan(st, "thing", NULL, &key, 0, tu_count_cb, &n), PRIVACY_E_INVALID);
     prv_err_set(&err, PRIVACY_OK, "callback's own message");
     ck_assert_int_eq(prv_store_scan(st, "thing", NULL, NULL, 0, stop_at_two, &n), PRIVACY_E_EXISTS);
     ck_assert_int_eq(n, 2);
     ck_assert_str_eq(err.msg, "callback's own message"); /* the store did not overwrite it */
-    ck_assert_int_eq(prv_store_scan(st, "thing", "sub_1", NULL, 0, count_cb, &n), PRIVACY_OK);
+    ck_assert_int_eq(prv_store_scan(st, "thing", "sub_1", NULL, 0, tu_count_cb, &n), PRIVACY_OK);
     ck_assert_int_eq(n, 6);
 }
 END_TEST
