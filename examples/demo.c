@@ -28,6 +28,52 @@ static void show_refusal(const char *what, int rc, const privacy_ctx *ctx)
            privacy_errmsg(ctx));
 }
 
+/* The policy decides who may use which data for what (R2, R20); every
+ * decided access is recorded, allowed or refused, in the audit log (R21). */
+static int show_policy_and_audit(privacy_ctx *ctx)
+{
+    /* Subjects arrive with the next release; until then an id stands in. */
+    static const char subject[] = "sub_5f3c9a0e7b2d4c1a8e6f0b9d2c7a4e31";
+    privacy_actor *clerk = NULL, *marketer = NULL;
+    char *checkpoint = NULL;
+    int rc = check(privacy_actor_new(ctx, "staff-17", "billing", &clerk), ctx, "privacy_actor_new");
+    if (rc == PRIVACY_OK)
+        rc = check(privacy_actor_new(ctx, "staff-42", "marketing", &marketer), ctx,
+                   "privacy_actor_new");
+    if (rc != PRIVACY_OK)
+        goto done;
+    printf("policy (the compiled-in default encodes POLICY.md):\n");
+    printf("  %-60s %s\n", "may billing read contact.email for billing?",
+           privacy_policy_check(ctx, "billing", "read", "contact.email", "billing", NULL) ==
+                   PRIVACY_OK ? "yes" : "no");
+    printf("  %-60s %s\n", "may marketing read contact.shipping_address for fulfilment?",
+           privacy_policy_check(ctx, "marketing", "read", "contact.shipping_address",
+                                "fulfilment", NULL) == PRIVACY_OK ? "yes" : "no");
+    printf("    because: %s\n", privacy_errmsg(ctx));
+
+    rc = check(privacy_authorize(ctx, clerk, "read", "contact.email", "billing", subject, NULL),
+               ctx, "privacy_authorize");
+    if (rc != PRIVACY_OK)
+        goto done;
+    printf("staff-17 (billing) reads the email for billing: allowed, recorded\n");
+    rc = privacy_authorize(ctx, marketer, "read", "contact.shipping_address", "fulfilment",
+                           subject, NULL);
+    show_refusal("staff-42 (marketing) reads the address", rc, ctx);
+    if ((rc = check(privacy_audit_checkpoint(ctx, &checkpoint), ctx,
+                    "privacy_audit_checkpoint")) != PRIVACY_OK)
+        goto done;
+    if ((rc = check(privacy_audit_verify(ctx, checkpoint), ctx, "privacy_audit_verify")) !=
+        PRIVACY_OK)
+        goto done;
+    printf("audit log verified against checkpoint %.24s... (keep it outside the store)\n\n",
+           checkpoint);
+done:
+    privacy_free(checkpoint);
+    privacy_actor_free(clerk);
+    privacy_actor_free(marketer);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     char tmpl[] = "/tmp/privacy-demo-XXXXXX";
@@ -80,7 +126,10 @@ int main(int argc, char **argv)
         goto done;
     printf("a transaction began and committed\n\n");
 
-    /* 4. Bad input gets a code and a message, and changes nothing. */
+    if ((rc = show_policy_and_audit(ctx)) != PRIVACY_OK)
+        goto done;
+
+    /* 5. Bad input gets a code and a message, and changes nothing. */
     printf("refusals (R22: fail closed, clear error, nothing changed):\n");
     show_refusal("commit with no transaction open", privacy_commit(ctx), ctx);
     show_refusal("storage URI with an unknown option",

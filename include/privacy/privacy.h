@@ -12,8 +12,10 @@
 
 #include "common.h"
 #include "context.h"
+#include "audit.h"
 #include "backend.h"
 #include "keyring.h"
 #include "keys.h"
+#include "policy.h"
 
 #endif /* PRIVACY_PRIVACY_H */

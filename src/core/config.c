@@ -45,6 +45,7 @@ void privacy_config_free(privacy_config *cfg)
         return;
     prv_free(cfg->uri);
     prv_free(cfg->keystore_uri);
+    prv_free(cfg->policy_json);
     prv_keks_clear(&cfg->keks);
     prv_free(cfg);
 }

@@ -14,6 +14,8 @@ struct privacy_config {
     prv_keks keks;                    /* root keys; the last is primary */
     privacy_backend keystore_backend; /* zeroed: keys live with the data */
     char *keystore_uri;
+    char *policy_json;      /* a validated policy document, or NULL for the default */
+    size_t policy_json_len;
 };
 
 #define PRV_RETRY_BUDGET_DEFAULT_US INT64_C(5000000)

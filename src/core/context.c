@@ -6,8 +6,10 @@
 #include "alloc.h"
 #include "clock.h"
 #include "config.h"
+#include "audit/log.h"
 #include "crypto/keystore.h"
 #include "fork.h"
+#include "policy/policy.h"
 
 const char *privacy_version(void)
 {
@@ -16,7 +18,9 @@ const char *privacy_version(void)
 
 const char *privacy_errmsg(const privacy_ctx *ctx)
 {
-    return ctx != NULL ? ctx->err.msg : prv_err_tls()->msg;
+    /* A policy denial's message is rendered when first read: err.msg is
+     * its cache, so writing it here does not change the context. */
+    return ctx != NULL ? prv_err_msg((prv_err *)&ctx->err) : prv_err_tls()->msg;
 }
 
 int prv_ctx_enter(privacy_ctx *ctx, const char *fn)
@@ -35,9 +39,19 @@ int prv_ctx_enter(privacy_ctx *ctx, const char *fn)
  * the storage connections belong to the parent. */
 static void ctx_free(privacy_ctx *ctx, int forked)
 {
+    /* The chain ends with the context. If that cannot be written, the chain
+     * stays open: verification accepts that; only a checkpoint shows what
+     * came after it. A forked child owns neither chain nor connection. */
+    if (ctx->audit != NULL && !forked && ctx->store != NULL) {
+        int64_t now = 0;
+        if (prv_ctx_now(ctx, &now) == PRIVACY_OK)
+            (void)prv_audit_close_chain(ctx->audit, ctx->store, ctx->keys, now, &ctx->err);
+    }
+    prv_audit_log_free(ctx->audit);
     prv_store_close(ctx->keystore_store, forked);
     prv_store_close(ctx->store, forked);
     prv_keystore_free(ctx->keys);
+    prv_policy_free(ctx->policy);
     prv_free(ctx);
 }
 
@@ -47,7 +61,11 @@ static void ctx_free(privacy_ctx *ctx, int forked)
  * match (R22). */
 static int open_ctx(privacy_ctx *ctx, const privacy_config *cfg)
 {
-    int rc = prv_keystore_prepare(&ctx->keys, &cfg->keks, &ctx->err);
+    int rc = prv_policy_load_config(&ctx->policy, cfg, &ctx->err);
+    if (rc == PRIVACY_OK)
+        rc = prv_keystore_prepare(&ctx->keys, &cfg->keks, &ctx->err);
+    if (rc == PRIVACY_OK)
+        rc = prv_audit_log_new(&ctx->audit, &ctx->err);
     if (rc == PRIVACY_OK)
         rc = prv_store_open(&ctx->store, &cfg->backend, cfg->uri, cfg->retry_budget_us,
                             &ctx->err);
@@ -128,11 +146,21 @@ int privacy_begin(privacy_ctx *ctx)
 int privacy_commit(privacy_ctx *ctx)
 {
     int rc = prv_ctx_enter(ctx, "privacy_commit");
-    return rc != PRIVACY_OK ? rc : prv_store_commit(ctx->store);
+    if (rc != PRIVACY_OK)
+        return rc;
+    int in_tx = prv_store_in_tx(ctx->store);
+    rc = prv_store_commit(ctx->store);
+    if (in_tx) /* a failed commit rolled back: its entries are gone too */
+        prv_audit_txn_end(ctx->audit, rc == PRIVACY_OK);
+    return rc;
 }
 
 int privacy_rollback(privacy_ctx *ctx)
 {
     int rc = prv_ctx_enter(ctx, "privacy_rollback");
-    return rc != PRIVACY_OK ? rc : prv_store_rollback(ctx->store);
+    if (rc != PRIVACY_OK)
+        return rc;
+    if (prv_store_in_tx(ctx->store))
+        prv_audit_txn_end(ctx->audit, 0);
+    return prv_store_rollback(ctx->store);
 }

@@ -13,6 +13,8 @@ struct privacy_ctx {
     prv_store *store;
     prv_store *keystore_store; /* NULL: the keys live in store */
     struct prv_keystore *keys; /* the working keys */
+    struct prv_audit_log *audit; /* this context's chain */
+    struct prv_policy *policy;   /* the compiled policy document; never NULL once open */
 };
 
 /* Every public call on a context starts here: checks the handle and the

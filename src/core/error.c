@@ -13,15 +13,35 @@ prv_err *prv_err_tls(void)
 void prv_err_clear(prv_err *err)
 {
     err->msg[0] = '\0';
+    err->render = NULL;
 }
 
 int prv_err_set(prv_err *err, int code, const char *fmt, ...)
 {
     va_list ap;
+    err->render = NULL;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     return code;
+}
+
+int prv_err_set_lazy(prv_err *err, int code, prv_err_render_fn fn, const void *ptr,
+                     uint64_t word)
+{
+    err->render = fn;
+    err->render_ptr = ptr;
+    err->render_word = word;
+    return code;
+}
+
+const char *prv_err_msg(prv_err *err)
+{
+    if (err->render != NULL) {
+        err->render(err->msg, sizeof err->msg, err->render_ptr, err->render_word);
+        err->render = NULL;
+    }
+    return err->msg;
 }
 
 int prv_err_from(prv_err *err, int code, const char *prefix, const char *msg)

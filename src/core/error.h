@@ -5,8 +5,18 @@
 
 #include "privacy/common.h"
 
+/* A message may also be recorded lazily: a hot path that refuses (a policy
+ * denial) stores a renderer and a few bytes instead of formatting, and the
+ * text is written into msg when it is read (prv_err_msg). msg is then only
+ * a cache of the message, so rendering it into a const context is not a
+ * change of the context. */
+typedef void (*prv_err_render_fn)(char *buf, size_t len, const void *ptr, uint64_t word);
+
 typedef struct prv_err {
     char msg[PRIVACY_ERRMSG_MAX];
+    prv_err_render_fn render; /* non-NULL: msg is not written yet */
+    const void *render_ptr;   /* must outlive the message (until the next call) */
+    uint64_t render_word;
 } prv_err;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -21,6 +31,12 @@ int prv_err_set(prv_err *err, int code, const char *fmt, ...) PRV_PRINTF(3, 4);
 void prv_err_clear(prv_err *err);
 /* Copies a message from a string (a backend's errmsg) with a prefix. */
 int prv_err_from(prv_err *err, int code, const char *prefix, const char *msg);
+/* Records a message to be rendered by fn(msg, size, ptr, word) when read. */
+int prv_err_set_lazy(prv_err *err, int code, prv_err_render_fn fn, const void *ptr,
+                     uint64_t word);
+/* The message, rendered first if it was recorded lazily. Read messages
+ * through this, not err->msg. */
+const char *prv_err_msg(prv_err *err);
 /* The calling thread's buffer for calls without a context. */
 prv_err *prv_err_tls(void);
 
