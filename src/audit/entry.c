@@ -10,7 +10,6 @@
 #include "entry.h"
 
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 
 static const char MAC_LABEL[] = "libprivacy/audit/v1";
@@ -77,8 +76,12 @@ size_t prv_audit_encode(prv_audit_entry *e, const unsigned char *key,
     for (int f = 0; f < PRV_AF_COUNT; f++) {
         size_t len = e->field[f] != NULL ? e->field_len[f] : 0;
         body[n++] = (uint8_t)len;
+        /* memmove: re-encoding an entry (a chain close adds its fold step)
+         * copies fields that already live in this very body. */
         if (len > 0)
-            memcpy(body + n, e->field[f], len);
+            memmove(body + n, e->field[f], len);
+        /* From here on the entry's view points into its own body. */
+        e->field[f] = len > 0 ? (const char *)body + n : NULL;
         n += len;
     }
     put_u64(body + n, e->fold_index);
@@ -139,7 +142,14 @@ int prv_audit_mac_ok(const unsigned char *key, const uint8_t *body, size_t len)
 
 void prv_audit_record_id(char out[PRV_AUDIT_ID_SIZE], const char *chain, uint64_t seq)
 {
-    snprintf(out, PRV_AUDIT_ID_SIZE, "%s:%016llx", chain, (unsigned long long)seq);
+    /* Once per entry written and per entry verified: no snprintf. */
+    static const char hex[] = "0123456789abcdef";
+    size_t n = strlen(chain);
+    memcpy(out, chain, n);
+    out[n] = ':';
+    for (int i = 0; i < 16; i++)
+        out[n + 1 + i] = hex[(seq >> (60 - 4 * i)) & 0xf];
+    out[n + 17] = '\0';
 }
 
 privacy_record prv_audit_record(const prv_audit_entry *e, const char *id, const uint8_t *body,

@@ -55,7 +55,8 @@ int prv_audit_field_ok(const char *s);
 
 /* The MAC a chain's first entry chains from. */
 void prv_audit_genesis(const unsigned char *key, const char *chain, uint8_t out[PRV_AUDIT_MAC]);
-/* Serialises e and computes its MAC into e->mac; returns the body length. */
+/* Serialises e and computes its MAC into e->mac; returns the body length.
+ * Afterwards e's fields point into body. */
 size_t prv_audit_encode(prv_audit_entry *e, const unsigned char *key,
                         uint8_t body[PRV_AUDIT_BODY_MAX]);
 /* Parses a body; fields point into it. PRIVACY_E_INTEGRITY if malformed. */

@@ -75,10 +75,6 @@ int prv_audit_prepare(prv_audit_log *log, const prv_keystore *ks, int64_t now,
     else
         memcpy(e->prev, log->tip.mac, PRV_AUDIT_MAC);
     p->len = prv_audit_encode(e, key, p->body);
-    /* The parsed view must point into the copy that is stored. */
-    int rc = prv_audit_decode(p->body, p->len, e);
-    if (rc != PRIVACY_OK)
-        return prv_err_set(err, PRIVACY_E_INTERNAL, "audit: an entry failed to round-trip");
     prv_audit_record_id(p->id, log->chain, e->seq);
     p->subject[0] = '\0';
     if (ev->subject != NULL)
@@ -203,9 +199,7 @@ static int close_tx(prv_store *st, void *userdata)
     e->fold_index = k + 1;
     prv_audit_fold_step(key, fold, e->chain, e->seq, e->prev, e->fold);
     s->p.len = prv_audit_encode(e, key, s->p.body);
-    rc = prv_audit_decode(s->p.body, s->p.len, e);
-    if (rc == PRIVACY_OK)
-        rc = prv_audit_put(st, &s->p);
+    rc = prv_audit_put(st, &s->p);
     if (rc != PRIVACY_OK)
         return rc;
     uint8_t body[4 + 8 + PRV_AUDIT_MAC];
