@@ -321,6 +321,55 @@ START_TEST(test_fault_write_and_read_every_allocation)
 }
 END_TEST
 
+/* ---- recorded access (R21): failing to record refuses the access ---- */
+
+static const char SUB[] = "sub_0123456789abcdef0123456789abcdef";
+
+static int count_audit(privacy_ctx *ctx)
+{
+    int n = 0;
+    ck_assert_int_eq(prv_store_scan(ctx->store, "audit", NULL, NULL, 0, tu_count_cb, &n),
+                     PRIVACY_OK);
+    return n;
+}
+
+START_TEST(test_fault_authorize_every_step)
+{
+    privacy_ctx *ctx = open_faulty(0);
+    privacy_actor *clerk;
+    ck_assert_int_eq(privacy_actor_new(ctx, "staff-17", "billing", &clerk), PRIVACY_OK);
+    long a0 = prv_alloc_count(), b0 = fb_calls();
+    ck_assert_int_eq(privacy_authorize(ctx, clerk, "read", "contact.email", "billing", SUB, NULL),
+                     PRIVACY_OK);
+    long allocs = prv_alloc_count() - a0, calls = fb_calls() - b0;
+    ck_assert_int_ge(allocs, 1);
+    ck_assert_int_eq(calls, 3); /* begin, put, commit */
+    int entries = count_audit(ctx);
+    for (long i = 1; i <= allocs + calls; i++) {
+        long live = prv_alloc_live();
+        int via_alloc = i <= allocs;
+        if (via_alloc)
+            prv_alloc_fault(i, 0);
+        else
+            fb_fail(i - allocs, PRIVACY_E_STORAGE, 0);
+        int rc = privacy_authorize(ctx, clerk, "read", "contact.email", "billing", SUB, NULL);
+        prv_alloc_fault(0, 0);
+        fb_fail(0, 0, 0);
+        ck_assert_msg(rc == (via_alloc ? PRIVACY_E_NOMEM : PRIVACY_E_STORAGE), "step %ld: %s", i,
+                      privacy_strerror(rc));
+        ck_assert(privacy_errmsg(ctx)[0] != '\0');
+        ck_assert_int_eq(prv_alloc_live(), live);
+        ck_assert_int_eq(count_audit(ctx), entries); /* nothing recorded, access refused */
+    }
+    /* The chain was never broken by the failures. */
+    ck_assert_int_eq(privacy_authorize(ctx, clerk, "read", "contact.email", "billing", SUB, NULL),
+                     PRIVACY_OK);
+    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
+    privacy_actor_free(clerk);
+    privacy_close(ctx);
+}
+END_TEST
+
 static Suite *fault_suite(void)
 {
     Suite *s = suite_create("fault");
@@ -336,6 +385,7 @@ static Suite *fault_suite(void)
     tcase_add_test(tc, test_fault_write_every_backend_call_busy_reruns);
     tcase_add_test(tc, test_fault_write_in_caller_transaction);
     tcase_add_test(tc, test_fault_write_and_read_every_allocation);
+    tcase_add_test(tc, test_fault_authorize_every_step);
     suite_add_tcase(s, tc);
     return s;
 }
