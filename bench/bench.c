@@ -2,18 +2,29 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "backend/sqlite/sqlite_backend.h"
 
 #ifdef __linux__
 #include <linux/magic.h>
 #include <sys/vfs.h>
 #endif
 
-enum { MAX_ROUNDS = 32 };
+#ifndef SQLITE_OPEN_EXRESCODE /* SQLite < 3.37, as in the backend */
+#define SQLITE_OPEN_EXRESCODE 0
+#endif
+
+enum {
+    MAX_ROUNDS = 32,
+    BUSY_TIMEOUT_MS = 5000, /* the backend's default busy_timeout_ms */
+};
 
 void bench_die(const char *fmt, ...)
 {
@@ -147,6 +158,8 @@ void bench_run_alone(const char *name, int rounds, int steps, void *arg,
             t[r - 1] = x;
     }
     double m = median(t, rounds);
+    fprintf(stderr, "bench: %s: %d rounds of %d steps, median us/op: library %.3f (%.3f..%.3f)\n",
+            name, rounds, steps, m * 1e6, t[0] * 1e6, t[rounds - 1] * 1e6);
     printf("BENCH name=%s ops_per_s=%.0f baseline=none baseline_ops_per_s=0 overhead=0\n", name,
            1.0 / m);
     fflush(stdout);
@@ -172,4 +185,203 @@ void bench_tmpdir(char *buf, size_t len)
                 "directory on disk\n",
                 buf);
 #endif
+}
+
+int64_t bench_realtime_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        bench_die("clock_gettime(CLOCK_REALTIME): %s", strerror(errno));
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- ids and files ---- */
+
+void bench_new_id(bench_id out, const char *prefix)
+{
+    if (strlen(prefix) != 4 || prefix[3] != '_')
+        bench_die("bench_new_id: prefix '%s' is not of the form 'xxx_'", prefix);
+    unsigned char rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    memcpy(out, prefix, 4);
+    if (sodium_bin2hex(out + 4, BENCH_ID_LEN - 4 + 1, rnd, sizeof rnd) == NULL)
+        bench_die("sodium_bin2hex failed");
+}
+
+void bench_path(char *buf, size_t len, const char *dir, const char *name, const char *suffix)
+{
+    int n = snprintf(buf, len, "%s/%s%s", dir, name, suffix);
+    if (n < 0 || (size_t)n >= len)
+        bench_die("path too long in '%s'", dir);
+}
+
+void bench_remove_db(const char *dir, const char *name)
+{
+    static const char *const suffix[] = { "", "-wal", "-shm" };
+    char path[4096];
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        bench_path(path, sizeof path, dir, name, suffix[i]);
+        if (unlink(path) != 0 && (i == 0 || errno != ENOENT))
+            bench_die("cannot remove %s: %s", path, strerror(errno));
+    }
+}
+
+void bench_store_open(prv_store **st, const char *path, prv_err *err)
+{
+    char uri[4200];
+    int n = snprintf(uri, sizeof uri, "sqlite:%s", path);
+    if (n < 0 || (size_t)n >= sizeof uri)
+        bench_die("path too long: %s", path);
+    int rc = prv_store_open(st, &prv_sqlite_backend, uri, 1000000, err);
+    if (rc != PRIVACY_OK)
+        bench_die("prv_store_open(%s): %s (%d)", uri, err->msg, rc);
+}
+
+void bench_create_db(const char *path)
+{
+    prv_err err;
+    prv_store *st = NULL;
+    bench_store_open(&st, path, &err);
+    prv_store_close(st, 0);
+}
+
+/* ---- the raw SQLite baseline ---- */
+
+const char BENCH_SQL_BEGIN[] = "BEGIN IMMEDIATE";
+const char BENCH_SQL_COMMIT[] = "COMMIT";
+const char BENCH_SQL_PUT[] = "INSERT OR REPLACE INTO records"
+                             "(collection, id, subject_id, index_key, created, expires, body)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const char BENCH_SQL_GET[] = "SELECT id, subject_id, index_key, created, expires, body"
+                             " FROM records WHERE collection = ?1 AND id = ?2";
+
+void bench_raw_die(const bench_raw_db *r, int rc, const char *what)
+{
+    bench_die("sqlite: %s: %s (%d: %s)", what, sqlite3_errstr(rc), rc,
+              r->db != NULL ? sqlite3_errmsg(r->db) : "no connection");
+}
+
+void bench_raw_exec(bench_raw_db *r, const char *sql)
+{
+    int rc = sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, sql);
+}
+
+static sqlite3_stmt *raw_prepare(bench_raw_db *r, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    /* The backend prepares once per connection, SQLITE_PREPARE_PERSISTENT. */
+    int rc = sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, sql);
+    return st;
+}
+
+void bench_raw_pragma(bench_raw_db *r, const char *sql, char *buf, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, sql);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        bench_raw_die(r, rc, sql);
+    const unsigned char *v = sqlite3_column_text(st, 0);
+    snprintf(buf, len, "%s", v != NULL ? (const char *)v : "");
+    sqlite3_finalize(st);
+}
+
+void bench_raw_open(bench_raw_db *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    int rc = sqlite3_open_v2(path, &r->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                             NULL);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, path);
+    if ((rc = sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS)) != SQLITE_OK)
+        bench_raw_die(r, rc, "sqlite3_busy_timeout");
+    if ((rc = sqlite3_extended_result_codes(r->db, 1)) != SQLITE_OK)
+        bench_raw_die(r, rc, "sqlite3_extended_result_codes");
+    if ((rc = sqlite3_db_config(r->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK)
+        bench_raw_die(r, rc, "SQLITE_DBCONFIG_DEFENSIVE");
+    if ((rc = sqlite3_db_config(r->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL)) != SQLITE_OK)
+        bench_raw_die(r, rc, "SQLITE_DBCONFIG_TRUSTED_SCHEMA");
+    bench_raw_exec(r, "PRAGMA synchronous = FULL");
+    bench_raw_exec(r, "PRAGMA secure_delete = ON");
+    char v[32];
+    bench_raw_pragma(r, "PRAGMA journal_mode = WAL", v, sizeof v);
+    if (strcmp(v, "wal") != 0)
+        bench_die("sqlite: %s: journal_mode is '%s', not 'wal'", path, v);
+    /* Check that it is the library's file and that the settings took. */
+    bench_raw_pragma(r, "PRAGMA application_id", v, sizeof v);
+    if (strtol(v, NULL, 10) != PRV_SQLITE_APP_ID)
+        bench_die("sqlite: %s: application_id %s is not libprivacy's", path, v);
+    bench_raw_pragma(r, "PRAGMA synchronous", v, sizeof v);
+    if (strcmp(v, "2") != 0)
+        bench_die("sqlite: %s: synchronous is %s, not FULL (2)", path, v);
+    bench_raw_pragma(r, "PRAGMA secure_delete", v, sizeof v);
+    if (strcmp(v, "1") != 0)
+        bench_die("sqlite: %s: secure_delete is %s, not ON", path, v);
+    r->begin = raw_prepare(r, BENCH_SQL_BEGIN);
+    r->commit = raw_prepare(r, BENCH_SQL_COMMIT);
+    r->put = raw_prepare(r, BENCH_SQL_PUT);
+    r->get = raw_prepare(r, BENCH_SQL_GET);
+}
+
+void bench_raw_close(bench_raw_db *r)
+{
+    sqlite3_finalize(r->begin);
+    sqlite3_finalize(r->commit);
+    sqlite3_finalize(r->put);
+    sqlite3_finalize(r->get);
+    int rc = sqlite3_close(r->db);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, "sqlite3_close");
+    memset(r, 0, sizeof *r);
+}
+
+void bench_raw_run(bench_raw_db *r, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        bench_raw_die(r, rc, what);
+    if ((rc = sqlite3_reset(st)) != SQLITE_OK)
+        bench_raw_die(r, rc, what);
+}
+
+void bench_raw_begin(bench_raw_db *r)
+{
+    bench_raw_run(r, r->begin, BENCH_SQL_BEGIN);
+}
+
+void bench_raw_commit(bench_raw_db *r)
+{
+    bench_raw_run(r, r->commit, BENCH_SQL_COMMIT);
+}
+
+void bench_raw_put(bench_raw_db *r, const privacy_record *rec)
+{
+    sqlite3_stmt *st = r->put;
+    int rc = sqlite3_bind_text(st, 1, rec->collection, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, rec->id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = rec->subject_id != NULL ? sqlite3_bind_text(st, 3, rec->subject_id, -1, SQLITE_STATIC)
+                                     : sqlite3_bind_null(st, 3);
+    if (rc == SQLITE_OK)
+        rc = rec->index_key != NULL
+                 ? sqlite3_bind_blob64(st, 4, rec->index_key, rec->index_key_len, SQLITE_STATIC)
+                 : sqlite3_bind_null(st, 4);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, rec->created);
+    if (rc == SQLITE_OK)
+        rc = rec->expires != 0 ? sqlite3_bind_int64(st, 6, rec->expires) : sqlite3_bind_null(st, 6);
+    if (rc == SQLITE_OK)
+        rc = rec->body_len != 0 ? sqlite3_bind_blob64(st, 7, rec->body, rec->body_len, SQLITE_STATIC)
+                                : sqlite3_bind_zeroblob(st, 7, 0);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, "binding a record");
+    bench_raw_run(r, st, BENCH_SQL_PUT);
 }

@@ -9,8 +9,13 @@
 #ifndef PRV_BENCH_H
 #define PRV_BENCH_H
 
+#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/error.h"
+#include "privacy/backend.h"
+#include "store/store.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define BENCH_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -60,7 +65,8 @@ typedef struct bench_pair {
 void bench_run_pair(const bench_pair *p);
 
 /* A figure with no raw counterpart: the median of the rounds, printed with
- * baseline=none baseline_ops_per_s=0 overhead=0. */
+ * baseline=none baseline_ops_per_s=0 overhead=0 (and the spread of the
+ * rounds on stderr). */
 void bench_run_alone(const char *name, int rounds, int steps, void *arg,
                      void (*prepare)(void *, int), bench_step_fn fn);
 
@@ -69,5 +75,65 @@ void bench_run_alone(const char *name, int rounds, int steps, void *arg,
  * the disk, so that fsync costs what it costs in production. Warns on
  * stderr when that is a tmpfs. */
 void bench_tmpdir(char *buf, size_t len);
+
+/* CLOCK_REALTIME in microseconds (the library's time unit). */
+int64_t bench_realtime_us(void);
+
+/* ---- ids and files ---- */
+
+enum { BENCH_ID_LEN = 4 + 32 }; /* "sub_" / "rec_" + 32 lowercase hex digits */
+typedef char bench_id[BENCH_ID_LEN + 1];
+
+/* A library-shaped id: a 3-letter prefix and '_' ("sub_"), then 128
+ * random bits (randombytes_buf) in lowercase hex. */
+void bench_new_id(bench_id out, const char *prefix);
+
+/* Writes dir/name+suffix into buf. */
+void bench_path(char *buf, size_t len, const char *dir, const char *name, const char *suffix);
+/* Removes dir/name and its -wal and -shm files. */
+void bench_remove_db(const char *dir, const char *name);
+
+/* Opens the file at path through the library's store over SQLite
+ * (prv_store_open with prv_sqlite_backend), creating it with the
+ * library's schema if it does not exist. */
+void bench_store_open(prv_store **st, const char *path, prv_err *err);
+/* Creates a database file through the library, with its schema, indexes,
+ * application_id and WAL mode, and closes it again. */
+void bench_create_db(const char *path);
+
+/* ---- the raw SQLite baseline ---- */
+
+/* The exact statements of src/backend/sqlite/sqlite_backend.c. */
+extern const char BENCH_SQL_BEGIN[];
+extern const char BENCH_SQL_COMMIT[];
+extern const char BENCH_SQL_PUT[];
+extern const char BENCH_SQL_GET[];
+
+/* A raw connection to a file the library created, with the backend's
+ * statements prepared once (SQLITE_PREPARE_PERSISTENT). */
+typedef struct bench_raw_db {
+    sqlite3 *db;
+    sqlite3_stmt *begin, *commit, *put, *get;
+} bench_raw_db;
+
+/* Prints what failed with SQLite's message and exits with status 1. */
+_Noreturn void bench_raw_die(const bench_raw_db *r, int rc, const char *what);
+void bench_raw_exec(bench_raw_db *r, const char *sql);
+/* Runs a one-row statement (a pragma) and returns its text value in buf. */
+void bench_raw_pragma(bench_raw_db *r, const char *sql, char *buf, size_t len);
+/* Opens a file the library created as the backend opens its own: same
+ * flags, busy timeout, db_config and pragmas (synchronous=FULL,
+ * secure_delete=ON, journal_mode=WAL), each checked after setting. */
+void bench_raw_open(bench_raw_db *r, const char *path);
+void bench_raw_close(bench_raw_db *r);
+/* Steps a statement that returns no rows, then resets it. */
+void bench_raw_run(bench_raw_db *r, sqlite3_stmt *st, const char *what);
+/* BEGIN IMMEDIATE / COMMIT with the prepared statements. */
+void bench_raw_begin(bench_raw_db *r);
+void bench_raw_commit(bench_raw_db *r);
+/* One INSERT OR REPLACE of rec, bound exactly as the backend binds it (no
+ * subject or index key: NULL; expires 0: NULL; an empty body: an empty
+ * blob), then stepped and reset. */
+void bench_raw_put(bench_raw_db *r, const privacy_record *rec);
 
 #endif

@@ -20,67 +20,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "backend/sqlite/sqlite_backend.h"
 #include "bench.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "store/store.h"
 
-#ifndef SQLITE_OPEN_EXRESCODE /* SQLite < 3.37, as in the backend */
-#define SQLITE_OPEN_EXRESCODE 0
-#endif
-
 enum {
     BATCH = 1000,               /* records per transaction */
     BODY_LEN = 128,             /* bytes of random body per record */
-    ID_LEN = 4 + 32,            /* "rec_" / "sub_" + 32 lowercase hex digits */
     ROUNDS = 7,                 /* timed rounds per side, plus one warm-up */
     PUT_STEPS = 10,             /* transactions per side per round (a step each) */
     PRELOAD = 100000,           /* records in each file before both figures */
     GET_STEPS = 10,             /* chunks of lookups per side per round */
     GETS_PER_STEP = 10000,      /* lookups per chunk */
-    BUSY_TIMEOUT_MS = 5000,     /* the backend's default busy_timeout_ms */
 };
 
 static const char COLLECTION[] = "bench";
 
-/* The exact statements of src/backend/sqlite/sqlite_backend.c. */
-static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
-static const char SQL_COMMIT[] = "COMMIT";
-static const char SQL_PUT[] = "INSERT OR REPLACE INTO records"
-                              "(collection, id, subject_id, index_key, created, expires, body)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-static const char SQL_GET[] = "SELECT id, subject_id, index_key, created, expires, body"
-                              " FROM records WHERE collection = ?1 AND id = ?2";
-
-typedef char rec_id[ID_LEN + 1];
-
 typedef struct rec_data {
-    rec_id id;
-    rec_id subject;
+    bench_id id;
+    bench_id subject;
     int64_t created;
     uint8_t body[BODY_LEN];
 } rec_data;
 
-/* The baseline's own connection to raw.db. */
-typedef struct raw_db {
-    sqlite3 *db;
-    sqlite3_stmt *begin, *commit, *put, *get;
-} raw_db;
-
 typedef struct bench_state {
     prv_store *st; /* the library's store on ours.db */
     prv_err err;
-    raw_db raw; /* raw SQLite on raw.db */
+    bench_raw_db raw; /* raw SQLite on raw.db */
 
     rec_data *recs; /* the records the next put round writes (both sides) */
     size_t nrecs, recs_cap;
     int64_t next_created;
 
-    rec_id *ids; /* every id written to both files */
+    bench_id *ids; /* every id written to both files */
     size_t nids, ids_cap;
 
     size_t *order; /* the ids the next get round looks up (both sides) */
@@ -88,24 +63,6 @@ typedef struct bench_state {
 
     unsigned sink; /* consumes what the gets read, so nothing is optimized away */
 } bench_state;
-
-static int64_t realtime_us(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-        bench_die("clock_gettime(CLOCK_REALTIME) failed");
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* A library-shaped id: prefix "xxx_" and 128 random bits in lowercase hex. */
-static void new_id(rec_id out, const char *prefix)
-{
-    unsigned char rnd[16];
-    randombytes_buf(rnd, sizeof rnd);
-    memcpy(out, prefix, 4);
-    if (sodium_bin2hex(out + 4, ID_LEN - 4 + 1, rnd, sizeof rnd) == NULL)
-        bench_die("sodium_bin2hex failed");
-}
 
 /* Makes n fresh records (untimed) and remembers their ids. */
 static void make_records(bench_state *s, size_t n)
@@ -119,7 +76,7 @@ static void make_records(bench_state *s, size_t n)
         size_t cap = s->ids_cap != 0 ? s->ids_cap : 4096;
         while (cap < s->nids + n)
             cap *= 2;
-        rec_id *ids = realloc(s->ids, cap * sizeof *ids);
+        bench_id *ids = realloc(s->ids, cap * sizeof *ids);
         if (ids == NULL)
             bench_die("out of memory for %zu ids", cap);
         s->ids = ids;
@@ -127,11 +84,11 @@ static void make_records(bench_state *s, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         rec_data *d = &s->recs[i];
-        new_id(d->id, "rec_");
-        new_id(d->subject, "sub_");
+        bench_new_id(d->id, "rec_");
+        bench_new_id(d->subject, "sub_");
         d->created = s->next_created++;
         randombytes_buf(d->body, sizeof d->body);
-        memcpy(s->ids[s->nids + i], d->id, sizeof(rec_id));
+        memcpy(s->ids[s->nids + i], d->id, sizeof(bench_id));
     }
     s->nrecs = n;
     s->nids += n;
@@ -216,135 +173,27 @@ static uint64_t ours_get(void *arg, int step)
 
 /* ---- the baseline: raw SQLite ---- */
 
-static _Noreturn void raw_die(const raw_db *r, int rc, const char *what)
-{
-    bench_die("sqlite: %s: %s (%d: %s)", what, sqlite3_errstr(rc), rc,
-              r->db != NULL ? sqlite3_errmsg(r->db) : "no connection");
-}
-
-static void raw_exec(raw_db *r, const char *sql)
-{
-    int rc = sqlite3_exec(r->db, sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        raw_die(r, rc, sql);
-}
-
-static sqlite3_stmt *raw_prepare(raw_db *r, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    /* The backend prepares once per connection, SQLITE_PREPARE_PERSISTENT. */
-    int rc = sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK)
-        raw_die(r, rc, sql);
-    return st;
-}
-
-/* Runs a one-row pragma and returns its text value in buf. */
-static void raw_pragma(raw_db *r, const char *sql, char *buf, size_t len)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        raw_die(r, rc, sql);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        raw_die(r, rc, sql);
-    const unsigned char *v = sqlite3_column_text(st, 0);
-    snprintf(buf, len, "%s", v != NULL ? (const char *)v : "");
-    sqlite3_finalize(st);
-}
-
-/* Opens a file the library created, as the backend opens its own: same
- * flags, busy timeout, db_config and pragmas (schema.c). */
-static void raw_open(raw_db *r, const char *path)
-{
-    memset(r, 0, sizeof *r);
-    int rc = sqlite3_open_v2(path, &r->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                             NULL);
-    if (rc != SQLITE_OK)
-        raw_die(r, rc, path);
-    if ((rc = sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS)) != SQLITE_OK)
-        raw_die(r, rc, "sqlite3_busy_timeout");
-    if ((rc = sqlite3_extended_result_codes(r->db, 1)) != SQLITE_OK)
-        raw_die(r, rc, "sqlite3_extended_result_codes");
-    if ((rc = sqlite3_db_config(r->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK)
-        raw_die(r, rc, "SQLITE_DBCONFIG_DEFENSIVE");
-    if ((rc = sqlite3_db_config(r->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL)) != SQLITE_OK)
-        raw_die(r, rc, "SQLITE_DBCONFIG_TRUSTED_SCHEMA");
-    raw_exec(r, "PRAGMA synchronous = FULL");
-    raw_exec(r, "PRAGMA secure_delete = ON");
-    char v[32];
-    raw_pragma(r, "PRAGMA journal_mode = WAL", v, sizeof v);
-    if (strcmp(v, "wal") != 0)
-        bench_die("sqlite: %s: journal_mode is '%s', not 'wal'", path, v);
-    /* Check that it is the library's file and that the settings took. */
-    raw_pragma(r, "PRAGMA application_id", v, sizeof v);
-    if (strtol(v, NULL, 10) != PRV_SQLITE_APP_ID)
-        bench_die("sqlite: %s: application_id %s is not libprivacy's", path, v);
-    raw_pragma(r, "PRAGMA synchronous", v, sizeof v);
-    if (strcmp(v, "2") != 0)
-        bench_die("sqlite: %s: synchronous is %s, not FULL (2)", path, v);
-    raw_pragma(r, "PRAGMA secure_delete", v, sizeof v);
-    if (strcmp(v, "1") != 0)
-        bench_die("sqlite: %s: secure_delete is %s, not ON", path, v);
-    r->begin = raw_prepare(r, SQL_BEGIN);
-    r->commit = raw_prepare(r, SQL_COMMIT);
-    r->put = raw_prepare(r, SQL_PUT);
-    r->get = raw_prepare(r, SQL_GET);
-}
-
-static void raw_close(raw_db *r)
-{
-    sqlite3_finalize(r->begin);
-    sqlite3_finalize(r->commit);
-    sqlite3_finalize(r->put);
-    sqlite3_finalize(r->get);
-    int rc = sqlite3_close(r->db);
-    if (rc != SQLITE_OK)
-        raw_die(r, rc, "sqlite3_close");
-    memset(r, 0, sizeof *r);
-}
-
-/* Steps a statement that returns no rows, then resets it. */
-static void raw_run(raw_db *r, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-        raw_die(r, rc, what);
-    if ((rc = sqlite3_reset(st)) != SQLITE_OK)
-        raw_die(r, rc, what);
-}
-
 /* Writes n records in transactions of batch records: BEGIN IMMEDIATE, the
  * backend's INSERT OR REPLACE per record, COMMIT. */
-static void raw_insert(raw_db *r, const rec_data *recs, size_t n, size_t batch)
+static void raw_insert(bench_raw_db *r, const rec_data *recs, size_t n, size_t batch)
 {
-    sqlite3_stmt *st = r->put;
     for (size_t from = 0; from < n; from += batch) {
         size_t end = n - from < batch ? n : from + batch;
-        raw_run(r, r->begin, SQL_BEGIN);
+        bench_raw_begin(r);
         for (size_t i = from; i < end; i++) {
             const rec_data *d = &recs[i];
-            /* As the backend binds a record with no index key, expires 0. */
-            int rc = sqlite3_bind_text(st, 1, COLLECTION, -1, SQLITE_STATIC);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(st, 2, d->id, -1, SQLITE_STATIC);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(st, 3, d->subject, -1, SQLITE_STATIC);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_null(st, 4);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(st, 5, d->created);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_null(st, 6);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_blob64(st, 7, d->body, BODY_LEN, SQLITE_STATIC);
-            if (rc != SQLITE_OK)
-                raw_die(r, rc, "binding a record");
-            raw_run(r, st, SQL_PUT);
+            /* No index key, expires 0: bound as NULL, as the backend does. */
+            privacy_record rec = {
+                .collection = COLLECTION,
+                .id = d->id,
+                .subject_id = d->subject,
+                .created = d->created,
+                .body = d->body,
+                .body_len = BODY_LEN,
+            };
+            bench_raw_put(r, &rec);
         }
-        raw_run(r, r->commit, SQL_COMMIT);
+        bench_raw_commit(r);
     }
 }
 
@@ -358,7 +207,7 @@ static uint64_t base_put(void *arg, int step)
 static uint64_t base_get(void *arg, int step)
 {
     bench_state *s = arg;
-    raw_db *r = &s->raw;
+    bench_raw_db *r = &s->raw;
     sqlite3_stmt *st = r->get;
     const size_t *order = step_order(s, step);
     uint8_t body[BODY_LEN];
@@ -368,10 +217,10 @@ static uint64_t base_get(void *arg, int step)
         if (rc == SQLITE_OK)
             rc = sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
         if (rc != SQLITE_OK)
-            raw_die(r, rc, "binding a key");
+            bench_raw_die(r, rc, "binding a key");
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
-            raw_die(r, rc, id);
+            bench_raw_die(r, rc, id);
         const unsigned char *rid = sqlite3_column_text(st, 0);
         const unsigned char *sub = sqlite3_column_text(st, 1);
         const void *key = sqlite3_column_blob(st, 2);
@@ -386,7 +235,7 @@ static uint64_t base_get(void *arg, int step)
         memcpy(body, b, (size_t)blen);
         s->sink += body[i % BODY_LEN];
         if ((rc = sqlite3_reset(st)) != SQLITE_OK)
-            raw_die(r, rc, "resetting the get");
+            bench_raw_die(r, rc, "resetting the get");
     }
     return GETS_PER_STEP;
 }
@@ -409,24 +258,6 @@ static void prepare_get(void *arg, int round)
         s->order[i] = randombytes_uniform((uint32_t)s->nids);
 }
 
-static void path_in(char *buf, size_t len, const char *dir, const char *name, const char *suffix)
-{
-    int n = snprintf(buf, len, "%s/%s%s", dir, name, suffix);
-    if (n < 0 || (size_t)n >= len)
-        bench_die("path too long in '%s'", dir);
-}
-
-static void remove_db(const char *dir, const char *name)
-{
-    static const char *const suffix[] = { "", "-wal", "-shm" };
-    char path[4096];
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        path_in(path, sizeof path, dir, name, suffix[i]);
-        if (unlink(path) != 0 && i == 0)
-            bench_die("cannot remove %s", path);
-    }
-}
-
 /* Untimed set-up: writes the current records into the file at path in one
  * transaction, through a connection of its own that trades durability for
  * speed (synchronous OFF, a cache that holds the whole file), then
@@ -435,37 +266,16 @@ static void remove_db(const char *dir, const char *name)
  * files the library created and can read. */
 static void preload_file(const bench_state *s, const char *path)
 {
-    raw_db r;
-    raw_open(&r, path);
-    raw_exec(&r, "PRAGMA synchronous = OFF");
-    raw_exec(&r, "PRAGMA cache_size = -262144");
+    bench_raw_db r;
+    bench_raw_open(&r, path);
+    bench_raw_exec(&r, "PRAGMA synchronous = OFF");
+    bench_raw_exec(&r, "PRAGMA cache_size = -262144");
     raw_insert(&r, s->recs, s->nrecs, s->nrecs);
     char busy[32];
-    raw_pragma(&r, "PRAGMA wal_checkpoint(TRUNCATE)", busy, sizeof busy);
+    bench_raw_pragma(&r, "PRAGMA wal_checkpoint(TRUNCATE)", busy, sizeof busy);
     if (strcmp(busy, "0") != 0)
         bench_die("sqlite: %s: the WAL checkpoint after the preload did not complete", path);
-    raw_close(&r);
-}
-
-/* Opens the file at path through the library's store over SQLite. */
-static void open_store(prv_store **st, const char *path, prv_err *err)
-{
-    char uri[4200];
-    int n = snprintf(uri, sizeof uri, "sqlite:%s", path);
-    if (n < 0 || (size_t)n >= sizeof uri)
-        bench_die("path too long: %s", path);
-    int rc = prv_store_open(st, &prv_sqlite_backend, uri, 1000000, err);
-    if (rc != PRIVACY_OK)
-        bench_die("prv_store_open(%s): %s (%d)", uri, err->msg, rc);
-}
-
-/* Creates a database file through the library, with its schema. */
-static void create_db(const char *path)
-{
-    prv_err err;
-    prv_store *st = NULL;
-    open_store(&st, path, &err);
-    prv_store_close(st, 0);
+    bench_raw_close(&r);
 }
 
 int main(void)
@@ -477,7 +287,7 @@ int main(void)
     bench_tmpdir(dir, sizeof dir);
 
     static bench_state s; /* large, zeroed */
-    s.next_created = realtime_us();
+    s.next_created = bench_realtime_us();
 
     /* Both files are created by the library (same schema and indexes),
      * preloaded alike, and only then opened for the figures, the first by
@@ -485,10 +295,10 @@ int main(void)
      * (It matters: an extra connection to a file in the process, or one
      * that stayed open across the preload, shifts read times by ~10%.) */
     char ours_path[4096], raw_path[4096];
-    path_in(ours_path, sizeof ours_path, dir, "ours.db", "");
-    path_in(raw_path, sizeof raw_path, dir, "raw.db", "");
-    create_db(ours_path);
-    create_db(raw_path);
+    bench_path(ours_path, sizeof ours_path, dir, "ours.db", "");
+    bench_path(raw_path, sizeof raw_path, dir, "raw.db", "");
+    bench_create_db(ours_path);
+    bench_create_db(raw_path);
 
     /* Both files hold PRELOAD records before either figure, so store_get
      * reads from a file of that size and store_put_batch writes into a
@@ -501,8 +311,8 @@ int main(void)
     fprintf(stderr, "bench: preloaded %zu records into each file in %.1f s\n", s.nids,
             (double)(bench_now_ns() - t0) / 1e9);
 
-    open_store(&s.st, ours_path, &s.err);
-    raw_open(&s.raw, raw_path);
+    bench_store_open(&s.st, ours_path, &s.err);
+    bench_raw_open(&s.raw, raw_path);
 
     s.norder = (size_t)GET_STEPS * GETS_PER_STEP;
     s.order = bench_xcalloc(s.norder, sizeof *s.order);
@@ -532,11 +342,11 @@ int main(void)
     fprintf(stderr, "bench: %zu records in each file at the end (checksum %u)\n", s.nids, s.sink);
 
     prv_store_close(s.st, 0);
-    raw_close(&s.raw);
+    bench_raw_close(&s.raw);
     if (prv_alloc_live() != 0)
         bench_die("the library leaked %ld blocks", prv_alloc_live());
-    remove_db(dir, "ours.db");
-    remove_db(dir, "raw.db");
+    bench_remove_db(dir, "ours.db");
+    bench_remove_db(dir, "raw.db");
     if (rmdir(dir) != 0)
         bench_die("cannot remove %s", dir);
     free(s.recs);
