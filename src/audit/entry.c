@@ -12,6 +12,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/bytes.h"
+
 static const char MAC_LABEL[] = "libprivacy/audit/v1";
 static const char GENESIS_LABEL[] = "libprivacy/audit/genesis";
 
@@ -23,20 +25,6 @@ int prv_audit_field_ok(const char *s)
             return 0;
     }
     return n > 0;
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
 }
 
 void prv_audit_genesis(const unsigned char *key, const char *chain, uint8_t out[PRV_AUDIT_MAC])
@@ -67,12 +55,11 @@ size_t prv_audit_encode(prv_audit_entry *e, const unsigned char *key,
     body[n++] = (uint8_t)clen;
     memcpy(body + n, e->chain, clen);
     n += clen;
-    put_u64(body + n, e->seq);
-    put_u64(body + n + 8, (uint64_t)e->time);
+    prv_put_be(body + n, e->seq, 8);
+    prv_put_be(body + n + 8, (uint64_t)e->time, 8);
     n += 16;
-    uint32_t outcome = (uint32_t)e->outcome;
-    for (int i = 0; i < 4; i++)
-        body[n++] = (uint8_t)(outcome >> (24 - 8 * i));
+    prv_put_be(body + n, (uint32_t)e->outcome, 4);
+    n += 4;
     for (int f = 0; f < PRV_AF_COUNT; f++) {
         size_t len = e->field[f] != NULL ? e->field_len[f] : 0;
         body[n++] = (uint8_t)len;
@@ -84,7 +71,7 @@ size_t prv_audit_encode(prv_audit_entry *e, const unsigned char *key,
         e->field[f] = len > 0 ? (const char *)body + n : NULL;
         n += len;
     }
-    put_u64(body + n, e->fold_index);
+    prv_put_be(body + n, e->fold_index, 8);
     n += 8;
     memcpy(body + n, e->fold, PRV_AUDIT_MAC);
     memcpy(body + n + PRV_AUDIT_MAC, e->prev, PRV_AUDIT_MAC);
@@ -107,11 +94,10 @@ int prv_audit_decode(const uint8_t *b, size_t len, prv_audit_entry *e)
     if (!prv_id_valid(e->chain, "chn"))
         return PRIVACY_E_INTEGRITY;
     n += clen;
-    e->seq = get_u64(b + n);
-    e->time = (int64_t)get_u64(b + n + 8);
+    e->seq = prv_get_be(b + n, 8);
+    e->time = (int64_t)prv_get_be(b + n + 8, 8);
     n += 16;
-    e->outcome = (int32_t)((uint32_t)b[n] << 24 | (uint32_t)b[n + 1] << 16 |
-                           (uint32_t)b[n + 2] << 8 | b[n + 3]);
+    e->outcome = (int32_t)(uint32_t)prv_get_be(b + n, 4);
     n += 4;
     for (int f = 0; f < PRV_AF_COUNT; f++) {
         if (n >= len)
@@ -125,7 +111,7 @@ int prv_audit_decode(const uint8_t *b, size_t len, prv_audit_entry *e)
     }
     if (n + 8 + 3 * PRV_AUDIT_MAC != len)
         return PRIVACY_E_INTEGRITY;
-    e->fold_index = get_u64(b + n);
+    e->fold_index = prv_get_be(b + n, 8);
     n += 8;
     memcpy(e->fold, b + n, PRV_AUDIT_MAC);
     memcpy(e->prev, b + n + PRV_AUDIT_MAC, PRV_AUDIT_MAC);

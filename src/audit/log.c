@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bytes.h"
 
 static const char FOLD_LABEL[] = "libprivacy/audit/fold";
 static const char FOLD_ID[] = "fold";
@@ -117,8 +118,7 @@ void prv_audit_fold_step(const unsigned char *key, const uint8_t prev_fold[PRV_A
                          uint8_t out[PRV_AUDIT_MAC])
 {
     uint8_t s[8];
-    for (int i = 0; i < 8; i++)
-        s[i] = (uint8_t)(seq >> (56 - 8 * i));
+    prv_put_be(s, seq, 8);
     crypto_generichash_state h;
     crypto_generichash_init(&h, key, 32, PRV_AUDIT_MAC);
     crypto_generichash_update(&h, (const uint8_t *)FOLD_LABEL, sizeof FOLD_LABEL);
@@ -147,9 +147,7 @@ static int read_fold(void *userdata, const privacy_record *r)
     fold_value *f = userdata;
     if (r->body_len != 4 + 8 + PRV_AUDIT_MAC || memcmp(r->body, "PAF1", 4) != 0)
         return PRIVACY_E_INTEGRITY;
-    f->k = 0;
-    for (int i = 0; i < 8; i++)
-        f->k = f->k << 8 | r->body[4 + i];
+    f->k = prv_get_be(r->body + 4, 8);
     memcpy(f->fold, r->body + 12, PRV_AUDIT_MAC);
     return PRIVACY_OK;
 }
@@ -204,8 +202,7 @@ static int close_tx(prv_store *st, void *userdata)
         return rc;
     uint8_t body[4 + 8 + PRV_AUDIT_MAC];
     memcpy(body, "PAF1", 4);
-    for (int i = 0; i < 8; i++)
-        body[4 + i] = (uint8_t)(e->fold_index >> (56 - 8 * i));
+    prv_put_be(body + 4, e->fold_index, 8);
     memcpy(body + 12, e->fold, PRV_AUDIT_MAC);
     privacy_record r = { .collection = PRV_AUDIT_FOLD_COLLECTION, .id = FOLD_ID,
                          .created = e->time, .body = body, .body_len = sizeof body };

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bytes.h"
 #include "log.h"
 
 typedef struct {
@@ -237,20 +238,6 @@ static void ckpt_mac(const unsigned char *key, const uint8_t *p, size_t n, uint8
     crypto_generichash_final(&h, out, 32);
 }
 
-static void put_be(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-}
-
-static uint64_t get_be(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Loads a checkpoint: its open chains go into the map before the scan. */
 static int load_checkpoint(verify_state *v, const char *text, uint64_t *k,
                            uint8_t fold[PRV_AUDIT_MAC])
@@ -277,9 +264,9 @@ static int load_checkpoint(verify_state *v, const char *text, uint64_t *k,
     }
     size_t off = 8 + 32 + 4;
     if (rc == PRIVACY_OK) {
-        *k = get_be(p, 8);
+        *k = prv_get_be(p, 8);
         memcpy(fold, p + 8, 32);
-        uint64_t count = get_be(p + 40, 4);
+        uint64_t count = prv_get_be(p + 40, 4);
         for (uint64_t i = 0; rc == PRIVACY_OK && i < count; i++) {
             size_t clen = off < n ? p[off] : 0;
             char chain[PRV_ID_SIZE];
@@ -295,7 +282,7 @@ static int load_checkpoint(verify_state *v, const char *text, uint64_t *k,
                 rc = PRIVACY_E_NOMEM;
                 break;
             }
-            c->ckpt_seq = get_be(p + off, 8);
+            c->ckpt_seq = prv_get_be(p + off, 8);
             memcpy(c->ckpt_mac, p + off + 8, 32);
             off += 8 + 32;
         }
@@ -378,9 +365,9 @@ int prv_audit_checkpoint(prv_store *st, const unsigned char *key, char **out, pr
     if (rc == PRIVACY_OK && p == NULL)
         rc = prv_err_set(err, PRIVACY_E_NOMEM, "audit: out of memory");
     if (rc == PRIVACY_OK) {
-        put_be(p, v.nclose, 8);
+        prv_put_be(p, v.nclose, 8);
         memcpy(p + 8, at, 32);
-        put_be(p + 40, open, 4);
+        prv_put_be(p + 40, open, 4);
         size_t off = 44;
         for (size_t i = 0; i < v.cap; i++) {
             chain_state *c = &v.slot[i];
@@ -390,7 +377,7 @@ int prv_audit_checkpoint(prv_store *st, const unsigned char *key, char **out, pr
             p[off] = (uint8_t)clen;
             memcpy(p + off + 1, c->chain, clen);
             off += 1 + clen;
-            put_be(p + off, c->seq, 8);
+            prv_put_be(p + off, c->seq, 8);
             memcpy(p + off + 8, c->mac, 32);
             off += 40;
         }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bytes.h"
 
 static const char *const purpose_name[PRV_KEY_COUNT] = {
     [PRV_KEY_BLIND_INDEX] = "blind_index", [PRV_KEY_COOKIE] = "cookie",
@@ -33,19 +34,6 @@ struct prv_keystore {
     size_t prepared_len[PRV_KEY_COUNT];
 };
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static size_t make_ad(uint8_t ad[AD_MAX], unsigned purpose, uint32_t version, const char *kek_id,
                       uint32_t kek_version)
 {
@@ -53,12 +41,12 @@ static size_t make_ad(uint8_t ad[AD_MAX], unsigned purpose, uint32_t version, co
     size_t idlen = strlen(kek_id), n = sizeof label; /* with its NUL */
     memcpy(ad, label, sizeof label);
     ad[n++] = (uint8_t)purpose;
-    put_u32(ad + n, version);
+    prv_put_be(ad + n, version, 4);
     n += 4;
     ad[n++] = (uint8_t)idlen;
     memcpy(ad + n, kek_id, idlen);
     n += idlen;
-    put_u32(ad + n, kek_version);
+    prv_put_be(ad + n, kek_version, 4);
     return n + 4;
 }
 
@@ -88,8 +76,8 @@ static int prepare_one(prv_keystore *ks, unsigned purpose, prv_err *err)
     }
     memcpy(b, "PWK1", 4);
     b[4] = (uint8_t)purpose;
-    put_u32(b + 5, 1);
-    put_u32(b + 9, kek->version);
+    prv_put_be(b + 5, 1, 4);
+    prv_put_be(b + 9, kek->version, 4);
     b[13] = (uint8_t)idlen;
     memcpy(b + 14, kek->id, idlen);
     b[14 + idlen] = (uint8_t)(wlen >> 8);
@@ -146,7 +134,7 @@ static int load_one(void *userdata, const privacy_record *r)
         b[4] >= PRV_KEY_COUNT)
         return malformed(s, r->id);
     unsigned purpose = b[4], idlen = b[13];
-    uint32_t version = get_u32(b + 5), kek_version = get_u32(b + 9);
+    uint32_t version = (uint32_t)prv_get_be(b + 5, 4), kek_version = (uint32_t)prv_get_be(b + 9, 4);
     if (idlen == 0 || idlen > PRIVACY_KEY_ID_MAX || HEADER_FIXED + idlen + 2 > r->body_len)
         return malformed(s, r->id);
     size_t wlen = (size_t)b[14 + idlen] << 8 | b[15 + idlen];

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bytes.h"
 
 static void absorb(crypto_generichash_state *h, const void *p, size_t n)
 {
     uint8_t len[8];
-    for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+    prv_put_be(len, n, 8);
     crypto_generichash_update(h, len, sizeof len);
     if (n > 0)
         crypto_generichash_update(h, p, n);
@@ -21,8 +21,7 @@ static void absorb(crypto_generichash_state *h, const void *p, size_t n)
 static void absorb_i64(crypto_generichash_state *h, int64_t v)
 {
     uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    prv_put_be(b, (uint64_t)v, 8);
     crypto_generichash_update(h, b, sizeof b);
 }
 
@@ -62,10 +61,7 @@ int prv_seal_put(prv_store *st, const prv_keystore *ks, const privacy_record *re
     if (rec->body_len > 0)
         memcpy(body, rec->body, rec->body_len);
     uint8_t *trailer = body + rec->body_len;
-    trailer[0] = (uint8_t)(version >> 24);
-    trailer[1] = (uint8_t)(version >> 16);
-    trailer[2] = (uint8_t)(version >> 8);
-    trailer[3] = (uint8_t)version;
+    prv_put_be(trailer, version, 4);
     compute(key, rec, rec->body_len, trailer + 4);
     privacy_record sealed = *rec;
     sealed.body = body;
@@ -85,8 +81,7 @@ int prv_seal_check(const prv_keystore *ks, const privacy_record *rec, size_t *bo
                            rec->id, rec->collection);
     size_t n = rec->body_len - PRV_SEAL_BYTES;
     const uint8_t *trailer = rec->body + n;
-    uint32_t version = (uint32_t)trailer[0] << 24 | (uint32_t)trailer[1] << 16 |
-                       (uint32_t)trailer[2] << 8 | trailer[3];
+    uint32_t version = (uint32_t)prv_get_be(trailer, 4);
     uint32_t current;
     const unsigned char *key = prv_keystore_key(ks, PRV_KEY_INTEGRITY, &current);
     uint8_t mac[32];
