@@ -41,9 +41,10 @@ typedef struct privacy_actor privacy_actor;
  * Every read or write of personal data takes an actor and a purpose, and
  * is decided by the policy for the actor's role (R20) and recorded (R21).
  *
- * Returns PRIVACY_OK, PRIVACY_E_INVALID (NULL or malformed argument),
- * PRIVACY_E_DENIED (the policy has no such role), PRIVACY_E_MISUSE (after
- * fork) or PRIVACY_E_NOMEM.
+ * Returns PRIVACY_OK, PRIVACY_E_INVALID (NULL or malformed argument; an id
+ * with '@' is refused as the likeliest personal data), PRIVACY_E_DENIED
+ * (the policy has no such role), PRIVACY_E_MISUSE (after fork) or
+ * PRIVACY_E_NOMEM.
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_actor_new(privacy_ctx *ctx, const char *actor_id,
                                                  const char *role, privacy_actor **out);
@@ -65,13 +66,17 @@ PRIVACY_EXTERN void privacy_actor_free(privacy_actor *actor);
  * For access to personal data the shop holds outside the library (its own
  * order screens, exports): the decision of privacy_policy_check() for the
  * actor's role, written to the audit log with its outcome — allowed or
- * refused — in its own transaction (or the caller's, inside privacy_begin).
- * If the entry cannot be written the access is refused too (R21: fail
- * closed). On a refusal privacy_errmsg() names the rule and policy path.
+ * refused — in a transaction of its own. If the entry cannot be written the
+ * access is refused too (R21: fail closed). On a refusal privacy_errmsg()
+ * names the rule and policy path. A name the policy does not know is
+ * refused and recorded as "?": the caller's string is never stored, as it
+ * might be personal data.
  *
  * Returns PRIVACY_OK (allowed and recorded), PRIVACY_E_DENIED (refused and
- * recorded), PRIVACY_E_INVALID (NULL or malformed argument: nothing is
- * recorded), PRIVACY_E_MISUSE, PRIVACY_E_BUSY, PRIVACY_E_STORAGE or
+ * recorded), PRIVACY_E_INVALID (NULL or malformed argument, an action other
+ * than read, write or disclose: nothing is recorded), PRIVACY_E_MISUSE
+ * (inside privacy_begin(): an access cannot be rolled back, so its record
+ * must not be; or after fork), PRIVACY_E_BUSY, PRIVACY_E_STORAGE or
  * PRIVACY_E_NOMEM (nothing recorded, access refused).
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_authorize(privacy_ctx *ctx, const privacy_actor *actor,
@@ -110,8 +115,9 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_audit_verify(privacy_ctx *ctx, const char
  *       store's audit key: it shows nothing without it, and cannot be forged.
  *
  * Returns PRIVACY_OK, PRIVACY_E_INTEGRITY (the log is already damaged: no
- * checkpoint is made), PRIVACY_E_INVALID, PRIVACY_E_MISUSE, PRIVACY_E_NOMEM
- * or PRIVACY_E_STORAGE.
+ * checkpoint is made), PRIVACY_E_INVALID, PRIVACY_E_MISUSE (inside
+ * privacy_begin(), whose entries a rollback may still take back; or after
+ * fork), PRIVACY_E_NOMEM or PRIVACY_E_STORAGE.
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_audit_checkpoint(privacy_ctx *ctx, char **out);
 

@@ -17,6 +17,11 @@
  *  - begin()/commit()/rollback() make a write transaction: all changes in
  *    it land together or not at all, and other connections see none of it
  *    before commit(). Outside a transaction each call stands alone.
+ *    Write transactions are serialisable against each other: the library
+ *    reads and then writes inside one (creating a store's keys, ending an
+ *    audit chain) and relies on no other writer slipping in between
+ *    (SQLite: BEGIN IMMEDIATE; a server: SERIALIZABLE or a lock taken in
+ *    begin(), reporting conflicts as PRIVACY_E_BUSY).
  *  - scan() visits records in (created, id) order, ids compared bytewise
  *    (as strcmp does). A record handed back has index_key NULL exactly
  *    when index_key_len is 0.

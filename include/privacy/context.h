@@ -116,10 +116,14 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_retry_budget(privacy_config *c
  * new file behind.
  * Errors are read with privacy_errmsg(NULL).
  *
- * Returns PRIVACY_OK, PRIVACY_E_INVALID (NULL argument, no storage
- * configured), PRIVACY_E_NOMEM, PRIVACY_E_STORAGE (cannot open or create,
- * not a libprivacy store), PRIVACY_E_VERSION (newer schema) or
- * PRIVACY_E_BUSY (the store stayed locked).
+ * Returns PRIVACY_OK, PRIVACY_E_INVALID (NULL argument, no storage or no
+ * root key configured), PRIVACY_E_NOMEM, PRIVACY_E_STORAGE (cannot open or
+ * create, not a libprivacy store), PRIVACY_E_VERSION (newer schema),
+ * PRIVACY_E_BUSY (the store stayed locked), PRIVACY_E_CRYPTO (a wrong root
+ * key; a keystore that is empty or belongs to another store: R22, nothing
+ * is written), PRIVACY_E_INTEGRITY (a key record or the store's key-set
+ * marker was altered) or PRIVACY_E_POLICY (the configured policy does not
+ * compile). A keyring's own failures (BUSY, STORAGE) are passed on.
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_open(privacy_ctx **out, const privacy_config *cfg);
 

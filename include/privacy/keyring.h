@@ -81,8 +81,12 @@ typedef struct privacy_keyring {
  * Adds the keyring to the root keys, as privacy_config_add_root_key_file()
  * does: the last root key added is the primary one.
  *
+ * Calls @keyring->key_id once, now.
+ *
  * Returns PRIVACY_OK, PRIVACY_E_INVALID (NULL argument or member, a bad key
- * id; privacy_errmsg(NULL) names it), PRIVACY_E_VERSION or PRIVACY_E_NOMEM.
+ * id; privacy_errmsg(NULL) names it), PRIVACY_E_VERSION, PRIVACY_E_NOMEM,
+ * or the code key_id returned (PRIVACY_E_INTERNAL if it is not a status
+ * code).
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_keyring(privacy_config *cfg,
                                                           const privacy_keyring *keyring);

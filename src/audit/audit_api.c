@@ -20,6 +20,10 @@ int privacy_audit_checkpoint(privacy_ctx *ctx, char **out)
         return rc;
     if (out == NULL)
         return prv_err_set(&ctx->err, PRIVACY_E_INVALID, "privacy_audit_checkpoint: out is NULL");
+    /* It would record entries a rollback may still take back. */
+    if (prv_store_in_tx(ctx->store))
+        return prv_err_set(&ctx->err, PRIVACY_E_MISUSE,
+                           "privacy_audit_checkpoint: not inside privacy_begin()");
     return prv_audit_checkpoint(ctx->store, prv_keystore_key(ctx->keys, PRV_KEY_AUDIT, NULL), out,
                                 &ctx->err);
 }

@@ -13,6 +13,8 @@
 #define PRV_AUDIT_COLLECTION "audit"
 #define PRV_AUDIT_FOLD_COLLECTION "audit_fold"
 #define PRV_AUDIT_CLOSE_ACTION "chain.close"
+/* Recorded in place of a name the policy does not know. */
+#define PRV_AUDIT_UNKNOWN "?"
 
 /* The text fields of an entry, in their order in the format. */
 enum prv_audit_field {

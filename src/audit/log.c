@@ -46,8 +46,8 @@ static const char *const field_name[PRV_AF_COUNT] = {
     "actor", "role", "action", "category", "purpose", "recipient", "subject", "object",
 };
 
-int prv_audit_prepare(prv_audit_log *log, const prv_keystore *ks, int64_t now,
-                      const prv_audit_event *ev, prv_audit_prepared *p, prv_err *err)
+static int prepare_entry(prv_audit_log *log, const prv_keystore *ks, int64_t now,
+                         const prv_audit_event *ev, prv_audit_prepared *p, prv_err *err)
 {
     const char *value[PRV_AF_COUNT] = { ev->actor,   ev->role,      ev->action,  ev->category,
                                         ev->purpose, ev->recipient, ev->subject, ev->object };
@@ -81,6 +81,17 @@ int prv_audit_prepare(prv_audit_log *log, const prv_keystore *ks, int64_t now,
     if (ev->subject != NULL)
         memcpy(p->subject, ev->subject, e->field_len[PRV_AF_SUBJECT] + 1);
     return PRIVACY_OK;
+}
+
+int prv_audit_prepare(prv_audit_log *log, const prv_keystore *ks, int64_t now,
+                      const prv_audit_event *ev, prv_audit_prepared *p, prv_err *err)
+{
+    /* Only the log itself ends a chain: an entry that claimed to would
+     * make every later verification fail. */
+    if (ev->action != NULL && strcmp(ev->action, PRV_AUDIT_CLOSE_ACTION) == 0)
+        return prv_err_set(err, PRIVACY_E_INVALID, "audit: \"%s\" is reserved",
+                           PRV_AUDIT_CLOSE_ACTION);
+    return prepare_entry(log, ks, now, ev, p, err);
 }
 
 int prv_audit_put(prv_store *st, const prv_audit_prepared *p)
@@ -142,6 +153,32 @@ typedef struct {
     uint8_t fold[PRV_AUDIT_MAC];
 } fold_value;
 
+static int put_fold(prv_store *st, uint64_t k, const uint8_t fold[PRV_AUDIT_MAC], int64_t time)
+{
+    uint8_t body[4 + 8 + PRV_AUDIT_MAC];
+    memcpy(body, "PAF1", 4);
+    prv_put_be(body + 4, k, 8);
+    memcpy(body + 12, fold, PRV_AUDIT_MAC);
+    privacy_record r = { .collection = PRV_AUDIT_FOLD_COLLECTION, .id = FOLD_ID,
+                         .created = time, .body = body, .body_len = sizeof body };
+    return prv_store_put(st, &r);
+}
+
+int prv_audit_fold_init(prv_store *st, const unsigned char *key)
+{
+    uint8_t fold[PRV_AUDIT_MAC];
+    prv_audit_fold_initial(key, fold);
+    return put_fold(st, 0, fold, 0);
+}
+
+int prv_audit_fold_present(prv_store *st, int *present)
+{
+    int n = 0;
+    int rc = prv_store_scan(st, PRV_AUDIT_FOLD_COLLECTION, NULL, NULL, 0, prv_store_count_cb, &n);
+    *present = n > 0;
+    return rc;
+}
+
 static int read_fold(void *userdata, const privacy_record *r)
 {
     fold_value *f = userdata;
@@ -152,18 +189,16 @@ static int read_fold(void *userdata, const privacy_record *r)
     return PRIVACY_OK;
 }
 
-int prv_audit_read_fold(prv_store *st, const unsigned char *key, uint64_t *k,
+int prv_audit_read_fold(prv_store *st, uint64_t *k,
                         uint8_t fold[PRV_AUDIT_MAC], prv_err *err)
 {
     fold_value f = { 0, { 0 } };
     privacy_record *rec = NULL;
     int rc = prv_store_get(st, PRV_AUDIT_FOLD_COLLECTION, FOLD_ID, &rec);
-    if (rc == PRIVACY_E_NOT_FOUND) {
-        prv_err_clear(err);
-        *k = 0;
-        prv_audit_fold_initial(key, fold);
-        return PRIVACY_OK;
-    }
+    /* Written when the store is set up: without it, deleting every ended
+     * chain would look like a store where none ended yet. */
+    if (rc == PRIVACY_E_NOT_FOUND)
+        return prv_err_set(err, PRIVACY_E_INTEGRITY, "R21: the audit fold record is missing");
     if (rc == PRIVACY_OK)
         rc = read_fold(&f, rec);
     prv_free(rec);
@@ -190,7 +225,7 @@ static int close_tx(prv_store *st, void *userdata)
     const unsigned char *key = prv_keystore_key(s->ks, PRV_KEY_AUDIT, NULL);
     uint64_t k;
     uint8_t fold[PRV_AUDIT_MAC];
-    rc = prv_audit_read_fold(st, key, &k, fold, s->err);
+    rc = prv_audit_read_fold(st, &k, fold, s->err);
     if (rc != PRIVACY_OK)
         return rc;
     prv_audit_entry *e = &s->p.e;
@@ -200,13 +235,7 @@ static int close_tx(prv_store *st, void *userdata)
     rc = prv_audit_put(st, &s->p);
     if (rc != PRIVACY_OK)
         return rc;
-    uint8_t body[4 + 8 + PRV_AUDIT_MAC];
-    memcpy(body, "PAF1", 4);
-    prv_put_be(body + 4, e->fold_index, 8);
-    memcpy(body + 12, e->fold, PRV_AUDIT_MAC);
-    privacy_record r = { .collection = PRV_AUDIT_FOLD_COLLECTION, .id = FOLD_ID,
-                         .created = e->time, .body = body, .body_len = sizeof body };
-    return prv_store_put(st, &r);
+    return put_fold(st, e->fold_index, e->fold, e->time);
 }
 
 int prv_audit_close_chain(prv_audit_log *log, prv_store *st, const prv_keystore *ks, int64_t now,
@@ -223,7 +252,7 @@ int prv_audit_close_chain(prv_audit_log *log, prv_store *st, const prv_keystore 
     s->err = err;
     prv_audit_event ev = { .action = PRV_AUDIT_CLOSE_ACTION, .outcome = PRIVACY_OK };
     log->tip = log->committed;
-    int rc = prv_audit_prepare(log, ks, now, &ev, &s->p, err);
+    int rc = prepare_entry(log, ks, now, &ev, &s->p, err);
     if (rc == PRIVACY_OK)
         rc = prv_store_tx(st, close_tx, s);
     if (rc == PRIVACY_OK)

@@ -58,9 +58,13 @@ void prv_audit_fold_step(const unsigned char *key, const uint8_t prev_fold[PRV_A
                          const char *chain, uint64_t seq, const uint8_t prev[PRV_AUDIT_MAC],
                          uint8_t out[PRV_AUDIT_MAC]);
 void prv_audit_fold_initial(const unsigned char *key, uint8_t out[PRV_AUDIT_MAC]);
+/* Writes the fold record at step 0, when a store is set up; and tells
+ * whether a store has one. */
+int prv_audit_fold_init(prv_store *st, const unsigned char *audit_key);
+int prv_audit_fold_present(prv_store *st, int *present);
 /* Reads the fold record: the steps taken so far (k) and the latest value
  * (fold_0 when no chain has ended yet). */
-int prv_audit_read_fold(prv_store *st, const unsigned char *key, uint64_t *k,
+int prv_audit_read_fold(prv_store *st, uint64_t *k,
                         uint8_t fold[PRV_AUDIT_MAC], prv_err *err);
 
 #endif

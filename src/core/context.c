@@ -2,6 +2,7 @@
 #include "context.h"
 
 #include <sodium.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "clock.h"
@@ -55,6 +56,36 @@ static void ctx_free(privacy_ctx *ctx, int forked)
     prv_free(ctx);
 }
 
+/* A new data store records which key set its data is written under (so
+ * that an empty or foreign keystore is never taken for a new one) and
+ * starts its audit fold, in one transaction that looks again under the
+ * write lock: other processes may be setting it up at the same moment. */
+static int set_up_data_store(prv_store *st, void *userdata)
+{
+    privacy_ctx *ctx = userdata;
+    const uint8_t *mine = prv_keystore_keyset(ctx->keys);
+    uint8_t marker[PRV_KEYSET_BYTES];
+    int marked, folded;
+    int rc = prv_keyset_marker_get(st, marker, &marked, &ctx->err);
+    if (rc != PRIVACY_OK)
+        return rc;
+    if (marked)
+        return memcmp(marker, mine, PRV_KEYSET_BYTES) == 0
+                   ? PRIVACY_OK
+                   : prv_err_set(&ctx->err, PRIVACY_E_CRYPTO,
+                                 "R22: the keystore's keys belong to another store");
+    rc = prv_audit_fold_present(st, &folded);
+    if (rc == PRIVACY_OK && folded)
+        return prv_err_set(&ctx->err, PRIVACY_E_INTEGRITY,
+                           "R22: this store holds an audit log but its key-set marker is"
+                           " missing: it was altered outside the library");
+    if (rc == PRIVACY_OK)
+        rc = prv_keyset_marker_put(st, mine);
+    if (rc == PRIVACY_OK)
+        rc = prv_audit_fold_init(st, prv_keystore_key(ctx->keys, PRV_KEY_AUDIT, NULL));
+    return rc;
+}
+
 /* Opening, in an order that keeps failures clean: everything the library
  * allocates (keys to add to a new store included) comes before storage is
  * touched, and storage is written only after the root key is known to
@@ -72,10 +103,16 @@ static int open_ctx(privacy_ctx *ctx, const privacy_config *cfg)
     if (rc == PRIVACY_OK && cfg->keystore_uri != NULL)
         rc = prv_store_open(&ctx->keystore_store, &cfg->keystore_backend, cfg->keystore_uri,
                             cfg->retry_budget_us, &ctx->err);
+    uint8_t marker[PRV_KEYSET_BYTES];
+    int marked = 0;
+    if (rc == PRIVACY_OK)
+        rc = prv_keyset_marker_get(ctx->store, marker, &marked, &ctx->err);
     if (rc == PRIVACY_OK)
         rc = prv_keystore_load(ctx->keys,
                                ctx->keystore_store != NULL ? ctx->keystore_store : ctx->store,
-                               &ctx->err);
+                               marked ? marker : NULL, &ctx->err);
+    if (rc == PRIVACY_OK && !marked)
+        rc = prv_store_tx(ctx->store, set_up_data_store, ctx);
     return rc;
 }
 

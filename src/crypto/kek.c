@@ -126,6 +126,21 @@ const prv_kek *prv_keks_find(const prv_keks *keks, const char *id, uint32_t vers
     return NULL;
 }
 
+/* What a keyring's failure means to the caller: an unreachable key
+ * service (BUSY, STORAGE) or no memory is not tampering, and must not be
+ * reported as such; anything else is a failed cryptographic check. */
+static int ring_code(int rc)
+{
+    switch (rc) {
+    case PRIVACY_E_BUSY:
+    case PRIVACY_E_STORAGE:
+    case PRIVACY_E_NOMEM:
+        return rc;
+    default:
+        return PRIVACY_E_CRYPTO;
+    }
+}
+
 static void *ring_alloc(size_t n)
 {
     return prv_malloc(n);
@@ -141,9 +156,7 @@ int prv_kek_wrap(const prv_kek *kek, const uint8_t *ad, size_t ad_len, const uin
                                 &wlen);
         if (rc != PRIVACY_OK || w == NULL || wlen == 0 || wlen > PRIVACY_WRAPPED_MAX) {
             prv_free(w);
-            if (rc == PRIVACY_E_NOMEM)
-                return prv_err_set(err, rc, "keyring: out of memory wrapping a key");
-            return prv_err_set(err, PRIVACY_E_CRYPTO, "keyring: wrap failed (%s)",
+            return prv_err_set(err, ring_code(rc), "keyring: wrap failed (%s)",
                                rc != PRIVACY_OK ? privacy_strerror(rc) : "bad output length");
         }
         *out = w;
@@ -170,7 +183,7 @@ int prv_kek_unwrap(const prv_kek *kek, const uint8_t *ad, size_t ad_len, const u
                                   key_len);
         if (rc != PRIVACY_OK) {
             sodium_memzero(key_out, key_len);
-            return prv_err_set(err, PRIVACY_E_CRYPTO, "keyring: unwrap failed (%s)",
+            return prv_err_set(err, ring_code(rc), "keyring: unwrap failed (%s)",
                                privacy_strerror(rc));
         }
         return PRIVACY_OK;

@@ -2,6 +2,7 @@
  * refuses anything else (R22) before a byte of key is used. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,26 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+static int sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        return 0; /* too long to name here; the file itself is synced */
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 int privacy_keyfile_create(const char *path)
 {
     prv_err *err = prv_err_tls();
@@ -42,10 +63,18 @@ int privacy_keyfile_create(const char *path)
     unsigned char key[PRIVACY_ROOT_KEY_BYTES];
     randombytes_buf(key, sizeof key);
     int ok = write_all(fd, key, sizeof key) == 0 && fsync(fd) == 0;
-    int e = errno;
+    int e = ok ? 0 : errno;
     sodium_memzero(key, sizeof key);
-    if (close(fd) != 0)
+    if (close(fd) != 0 && ok) {
         ok = 0;
+        e = errno;
+    }
+    /* The file's directory entry must survive a power loss too, or data
+     * written under the key could outlive the key. */
+    if (ok && sync_parent(path) != 0) {
+        ok = 0;
+        e = errno;
+    }
     if (!ok) {
         unlink(path);
         return prv_err_set(err, PRIVACY_E_STORAGE, "privacy_keyfile_create: cannot write '%s': %s",
@@ -56,7 +85,8 @@ int privacy_keyfile_create(const char *path)
 
 int prv_keyfile_read(const char *path, unsigned char **key_out, prv_err *err)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must be refused below, not block the open. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)

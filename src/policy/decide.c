@@ -124,9 +124,15 @@ int prv_policy_decide(const prv_policy *pol, prv_err *err, const char *role, con
     return PRIVACY_OK;
 }
 
-int prv_policy_has_role(const prv_policy *pol, const char *role)
+int prv_policy_knows(const prv_policy *pol, enum prv_policy_kind kind, const char *name)
 {
-    return find_name(&pol->index[PRV_SEC_ROLES], role) >= 0;
+    static const enum prv_section section[] = {
+        [PRV_POLICY_ROLE] = PRV_SEC_ROLES,
+        [PRV_POLICY_CATEGORY] = PRV_SEC_CATEGORIES,
+        [PRV_POLICY_PURPOSE] = PRV_SEC_PURPOSES,
+        [PRV_POLICY_RECIPIENT] = PRV_SEC_RECIPIENTS,
+    };
+    return find_name(&pol->index[section[kind]], name) >= 0;
 }
 
 static int arg_missing(privacy_ctx *ctx, const char *name, const char *value)

@@ -32,8 +32,16 @@ int prv_policy_load_config(prv_policy **out, const struct privacy_config *cfg, p
 int prv_policy_decide(const prv_policy *pol, prv_err *err, const char *role, const char *action,
                       const char *category, const char *purpose, const char *recipient);
 
-/* 1 if role names a role of the policy (actors are checked when made). */
-int prv_policy_has_role(const prv_policy *pol, const char *role);
+/* 1 if name is a role (category, purpose, recipient) of the policy:
+ * actors are checked when made, and a refusal of an unknown name records
+ * a marker instead of the caller's string, which might be anything. */
+enum prv_policy_kind {
+    PRV_POLICY_ROLE,
+    PRV_POLICY_CATEGORY,
+    PRV_POLICY_PURPOSE,
+    PRV_POLICY_RECIPIENT
+};
+int prv_policy_knows(const prv_policy *pol, enum prv_policy_kind kind, const char *name);
 
 /* The default document (src/policy/default_policy.json), embedded at
  * build time by embed_json.py. */

@@ -94,7 +94,7 @@ int prv_store_fail(prv_store *st, int rc)
     return prv_err_from(st->err, rc, "", msg != NULL && msg[0] != '\0' ? msg : privacy_strerror(rc));
 }
 
-static int doomed(prv_store *st)
+int prv_store_doomed(prv_store *st)
 {
     if (st->doomed == PRIVACY_OK)
         return PRIVACY_OK;
@@ -112,7 +112,7 @@ static int doomed(prv_store *st)
 
 int prv_store_put(prv_store *st, const privacy_record *rec)
 {
-    int rc = doomed(st);
+    int rc = prv_store_doomed(st);
     if (rc == PRIVACY_OK)
         rc = prv_store_check_record(rec, st->err);
     if (rc != PRIVACY_OK)
@@ -151,7 +151,7 @@ static int copy_record(void *userdata, const privacy_record *r)
 
 int prv_store_get(prv_store *st, const char *collection, const char *id, privacy_record **out)
 {
-    int rc = doomed(st);
+    int rc = prv_store_doomed(st);
     if (rc == PRIVACY_OK)
         rc = check_collection(collection, st->err);
     if (rc == PRIVACY_OK)
@@ -175,7 +175,7 @@ int prv_store_get(prv_store *st, const char *collection, const char *id, privacy
 
 int prv_store_del(prv_store *st, const char *collection, const char *id, uint64_t *deleted)
 {
-    int rc = doomed(st);
+    int rc = prv_store_doomed(st);
     if (rc == PRIVACY_OK)
         rc = check_collection(collection, st->err);
     if (rc == PRIVACY_OK)
@@ -187,6 +187,13 @@ int prv_store_del(prv_store *st, const char *collection, const char *id, uint64_
     if (deleted != NULL)
         *deleted = n;
     return PRIVACY_OK;
+}
+
+int prv_store_count_cb(void *userdata, const privacy_record *rec)
+{
+    (void)rec;
+    ++*(int *)userdata;
+    return 0;
 }
 
 typedef struct {
@@ -208,7 +215,7 @@ int prv_store_scan(prv_store *st, const char *collection, const char *subject_id
                    const uint8_t *index_key, size_t index_key_len, privacy_record_cb cb,
                    void *userdata)
 {
-    int rc = doomed(st);
+    int rc = prv_store_doomed(st);
     if (rc == PRIVACY_OK)
         rc = check_collection(collection, st->err);
     if (rc == PRIVACY_OK && subject_id != NULL)
@@ -234,7 +241,7 @@ int prv_store_scan(prv_store *st, const char *collection, const char *subject_id
 int prv_store_delete_subject(prv_store *st, const char *collection, const char *subject_id,
                              uint64_t *deleted)
 {
-    int rc = doomed(st);
+    int rc = prv_store_doomed(st);
     if (rc == PRIVACY_OK)
         rc = check_collection(collection, st->err);
     if (rc == PRIVACY_OK)
@@ -250,7 +257,7 @@ int prv_store_delete_subject(prv_store *st, const char *collection, const char *
 
 int prv_store_purge_expired(prv_store *st, const char *collection, int64_t now, uint64_t *purged)
 {
-    int rc = doomed(st);
+    int rc = prv_store_doomed(st);
     if (rc == PRIVACY_OK)
         rc = check_collection(collection, st->err);
     if (rc == PRIVACY_OK && now < 0)

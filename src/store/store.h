@@ -48,6 +48,9 @@ int prv_store_commit(prv_store *st);
 int prv_store_rollback(prv_store *st);
 int prv_store_in_tx(const prv_store *st);
 
+/* A scan callback that counts records into the int at userdata. */
+int prv_store_count_cb(void *userdata, const privacy_record *rec);
+
 /* Checks the form of a record against the limits of backend.h. */
 int prv_store_check_record(const privacy_record *rec, prv_err *err);
 

@@ -13,5 +13,8 @@ struct prv_store {
 };
 
 int prv_store_fail(prv_store *st, int rc);
+/* PRIVACY_OK, or the code (and message) of an earlier failure that doomed
+ * the caller's transaction. */
+int prv_store_doomed(prv_store *st);
 
 #endif

@@ -32,19 +32,20 @@ static int run_once(prv_store *st, prv_store_tx_fn fn, void *userdata)
 int prv_store_tx(prv_store *st, prv_store_tx_fn fn, void *userdata)
 {
     if (st->in_caller_tx) {
-        if (st->doomed != PRIVACY_OK)
-            return prv_err_set(st->err, st->doomed,
-                               "store: an earlier call in this transaction failed (%s); roll it back",
-                               privacy_strerror(st->doomed));
-        int rc = fn(st, userdata);
+        int rc = prv_store_doomed(st);
+        if (rc != PRIVACY_OK)
+            return rc;
+        rc = fn(st, userdata);
         if (rc != PRIVACY_OK)
             st->doomed = rc;
         return rc;
     }
     int64_t start = prv_clock_monotonic();
     int64_t delay = BACKOFF_FIRST_US;
-    for (;;) {
+    for (int retried = 0;; retried = 1) {
         int rc = run_once(st, fn, userdata);
+        if (rc == PRIVACY_OK && retried)
+            prv_err_clear(st->err); /* the earlier runs' failure is history */
         if (rc != PRIVACY_E_BUSY)
             return rc;
         int64_t spent = prv_clock_monotonic() - start;

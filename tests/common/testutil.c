@@ -195,6 +195,21 @@ int tu_sql(const char *db, const char *sql)
     return changed;
 }
 
+int tu_count_rows(const char *db, const char *where)
+{
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM records WHERE %s", where);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
 int tu_count_cb(void *userdata, const privacy_record *rec)
 {
     (void)rec;

@@ -43,6 +43,8 @@ int tu_exists(const char *path);
 /* Runs SQL on an SQLite file directly (tampering, inspection); fails the
  * test if it fails. Returns the number of rows it changed. */
 int tu_sql(const char *db, const char *sql);
+/* How many records of an SQLite store match an SQL condition. */
+int tu_count_rows(const char *db, const char *where);
 /* A record callback that counts: userdata is an int. */
 int tu_count_cb(void *userdata, const privacy_record *rec);
 

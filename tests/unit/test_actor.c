@@ -121,14 +121,45 @@ START_TEST(test_actor_R22_bad_input_records_nothing)
                                        "jane@example.com", NULL),
                      PRIVACY_E_INVALID);
     ck_assert(strstr(privacy_errmsg(ctx), "jane") == NULL); /* no PII in messages */
-    ck_assert_int_eq(privacy_authorize(ctx, billing, "read", "contact email", "billing", SUB_A,
-                                       NULL),
+    /* Only the policy's actions: "chain.close" would end the chain. */
+    ck_assert_int_eq(privacy_authorize(ctx, billing, "chain.close", "contact.email", "billing",
+                                       SUB_A, NULL),
                      PRIVACY_E_INVALID);
     /* A recipient for a read does not fit the action: refused, unrecorded. */
     ck_assert_int_eq(privacy_authorize(ctx, billing, "read", "contact.email", "billing", SUB_A,
                                        "carrier"),
                      PRIVACY_E_INVALID);
     ck_assert_int_eq(list(SUB_A).n, 0);
+    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
+}
+END_TEST
+
+/* A name the policy does not know is refused (fail closed) and the
+ * refusal recorded — with a marker, not the caller's string, which might
+ * be personal data. */
+START_TEST(test_actor_R21_unknown_names_recorded_as_marker)
+{
+    ck_assert_int_eq(privacy_authorize(ctx, billing, "read", "alice@example.com",
+                                       "bob.smith@example.org", SUB_A, NULL),
+                     PRIVACY_E_DENIED);
+    ck_assert(strstr(privacy_errmsg(ctx), "example") == NULL);
+    listed l = list(SUB_A);
+    ck_assert_int_eq(l.n, 1);
+    ck_assert_int_eq(l.last_outcome, PRIVACY_E_DENIED);
+    privacy_close(ctx);
+    ctx = NULL;
+    static const char *const pii[] = { "alice@example.com", "bob.smith@example.org" };
+    char *wal = tu_path(S.dir, "shop.db-wal");
+    for (int i = 0; i < 2; i++) {
+        ck_assert(!tu_file_contains(S.db, pii[i], strlen(pii[i])));
+        ck_assert(!tu_file_contains(wal, pii[i], strlen(pii[i])));
+    }
+    free(wal);
+    privacy_actor *a = NULL;
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_actor_new(ctx, "jane@example.com", "billing", &a),
+                     PRIVACY_E_INVALID);
+    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
 }
 END_TEST
 
@@ -148,23 +179,22 @@ START_TEST(test_actor_R21_unrecordable_access_refused)
 }
 END_TEST
 
-START_TEST(test_actor_caller_transaction_groups_entries)
+/* An access cannot be rolled back, so neither can its record: inside the
+ * caller's transaction the call is refused and nothing is recorded. */
+START_TEST(test_actor_R21_not_inside_caller_transaction)
 {
     ck_assert_int_eq(privacy_begin(ctx), PRIVACY_OK);
     ck_assert_int_eq(privacy_authorize(ctx, billing, "read", "contact.email", "billing", SUB_A,
                                        NULL),
-                     PRIVACY_OK);
-    ck_assert_int_eq(privacy_authorize(ctx, billing, "read", "contact.name", "billing", SUB_A,
-                                       NULL),
-                     PRIVACY_OK);
+                     PRIVACY_E_MISUSE);
+    char *ckpt = NULL;
+    ck_assert_int_eq(privacy_audit_checkpoint(ctx, &ckpt), PRIVACY_E_MISUSE);
+    ck_assert_ptr_null(ckpt);
     ck_assert_int_eq(privacy_rollback(ctx), PRIVACY_OK);
     ck_assert_int_eq(list(SUB_A).n, 0);
-    ck_assert_int_eq(privacy_begin(ctx), PRIVACY_OK);
-    ck_assert_int_eq(privacy_authorize(ctx, billing, "read", "contact.email", "billing", SUB_B,
+    ck_assert_int_eq(privacy_authorize(ctx, billing, "read", "contact.email", "billing", SUB_A,
                                        NULL),
                      PRIVACY_OK);
-    ck_assert_int_eq(privacy_commit(ctx), PRIVACY_OK);
-    ck_assert_int_eq(list(SUB_B).n, 1);
     ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
 }
 END_TEST
@@ -196,7 +226,8 @@ static Suite *actor_suite(void)
     tcase_add_test(tc, test_actor_R20_R21_refused_access_recorded_with_rule);
     tcase_add_test(tc, test_actor_R22_bad_input_records_nothing);
     tcase_add_test(tc, test_actor_R21_unrecordable_access_refused);
-    tcase_add_test(tc, test_actor_caller_transaction_groups_entries);
+    tcase_add_test(tc, test_actor_R21_unknown_names_recorded_as_marker);
+    tcase_add_test(tc, test_actor_R21_not_inside_caller_transaction);
     tcase_add_test(tc, test_actor_listing_refuses_forged_entry);
     suite_add_tcase(s, tc);
     return s;

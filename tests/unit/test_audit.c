@@ -204,6 +204,29 @@ START_TEST(test_audit_R21_deleted_close_entry_found)
 }
 END_TEST
 
+/* Regression: with the fold record gone too, a store emptied of its
+ * history once looked like a store where no chain had ended yet. */
+START_TEST(test_audit_R21_deleted_history_found)
+{
+    make_log();
+    make_log();
+    tamper("DELETE FROM records WHERE collection IN ('audit', 'audit_fold')");
+    assert_verify_fails(NULL, NULL, "the audit fold record is missing");
+}
+END_TEST
+
+START_TEST(test_audit_R21_entry_given_an_expiry_found)
+{
+    make_log();
+    char id[128], sql[512];
+    nth_id(id, 2);
+    snprintf(sql, sizeof sql,
+             "UPDATE records SET expires = 1 WHERE collection = 'audit' AND id = '%s'", id);
+    tamper(sql);
+    assert_verify_fails(NULL, id, "columns disagree");
+}
+END_TEST
+
 START_TEST(test_audit_R21_deleted_newest_entries_found_by_checkpoint)
 {
     privacy_ctx *ctx = open_ctx();
@@ -349,6 +372,8 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, test_audit_R21_deleted_row_found);
     tcase_add_test(tc, test_audit_R21_swapped_rows_found);
     tcase_add_test(tc, test_audit_R21_deleted_close_entry_found);
+    tcase_add_test(tc, test_audit_R21_deleted_history_found);
+    tcase_add_test(tc, test_audit_R21_entry_given_an_expiry_found);
     tcase_add_test(tc, test_audit_R21_deleted_newest_entries_found_by_checkpoint);
     tcase_add_test(tc, test_audit_R21_restored_older_copy_found_by_checkpoint);
     tcase_add_test(tc, test_audit_checkpoint_of_another_store_refused);

@@ -252,21 +252,6 @@ START_TEST(test_keys_R22_tampered_key_record_refused)
 }
 END_TEST
 
-static int count_rows(const char *path, const char *where)
-{
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM records WHERE %s", where);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
-}
-
 START_TEST(test_keys_separate_keystore_holds_the_keys)
 {
     char *kdb = tu_path(S.dir, "keys.db");
@@ -279,8 +264,8 @@ START_TEST(test_keys_separate_keystore_holds_the_keys)
     privacy_ctx *ctx;
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
     privacy_close(ctx);
-    ck_assert_int_eq(count_rows(kdb, "collection = 'keys'"), PRV_KEY_COUNT);
-    ck_assert_int_eq(count_rows(S.db, "collection = 'keys'"), 0);
+    ck_assert_int_eq(tu_count_rows(kdb, "collection = 'keys'"), PRV_KEY_COUNT);
+    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), 0);
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK); /* and reopens */
     privacy_close(ctx);
     privacy_config_free(cfg);
@@ -293,7 +278,9 @@ END_TEST
 typedef struct {
     uint8_t key[crypto_secretbox_KEYBYTES];
     const char *id;
-    int fail_wrap;
+    int fail_wrap;   /* the key service is unreachable when wrapping */
+    int fail_unwrap; /* ... when unwrapping */
+    int wraps;       /* calls to wrap */
 } test_ring;
 
 static int ring_key_id(void *ud, char *id, size_t n, uint32_t *version)
@@ -316,6 +303,7 @@ static int ring_wrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t *
                      size_t key_len, privacy_alloc_fn alloc, uint8_t **out, size_t *out_len)
 {
     test_ring *r = ud;
+    r->wraps++;
     if (r->fail_wrap)
         return PRIVACY_E_STORAGE;
     uint8_t k[crypto_secretbox_KEYBYTES];
@@ -335,6 +323,8 @@ static int ring_unwrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t
                        uint8_t *key_out, size_t key_len)
 {
     test_ring *r = ud;
+    if (r->fail_unwrap)
+        return PRIVACY_E_STORAGE;
     uint8_t k[crypto_secretbox_KEYBYTES];
     ring_subkey(r, ad, ad_len, k);
     if (n != crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + key_len ||
@@ -363,20 +353,109 @@ START_TEST(test_keys_keyring_wraps_and_unwraps)
     test_ring r = { .id = "kms:shop/root" };
     randombytes_buf(r.key, sizeof r.key);
     privacy_ctx *ctx;
+    /* An unreachable key service is an outage, not tampering; and a store
+     * whose keys could not be wrapped holds none. */
     r.fail_wrap = 1;
-    assert_msg(open_with_ring(&ctx, &r), PRIVACY_E_CRYPTO, "keyring: wrap failed");
-    ck_assert(!tu_exists(S.db));
+    assert_msg(open_with_ring(&ctx, &r), PRIVACY_E_STORAGE, "keyring: wrap failed");
+    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), 0);
     r.fail_wrap = 0;
     ck_assert_int_eq(open_with_ring(&ctx, &r), PRIVACY_OK);
     privacy_close(ctx);
+    /* An existing store needs no wrapping: no remote call per open. */
+    r.wraps = 0;
     ck_assert_int_eq(open_with_ring(&ctx, &r), PRIVACY_OK);
     privacy_close(ctx);
+    ck_assert_int_eq(r.wraps, 0);
+    r.fail_unwrap = 1;
+    assert_msg(open_with_ring(&ctx, &r), PRIVACY_E_STORAGE, "keyring: unwrap failed");
+    r.fail_unwrap = 0;
     test_ring other = r;
     other.id = "kms:shop/other";
     assert_msg(open_with_ring(&ctx, &other), PRIVACY_E_CRYPTO, "wrong root key");
     test_ring liar = r; /* same id, different key: the wrap does not authenticate */
     randombytes_buf(liar.key, sizeof liar.key);
     assert_msg(open_with_ring(&ctx, &liar), PRIVACY_E_INTEGRITY, "does not authenticate");
+}
+END_TEST
+
+/* Regression: an emptied or mistaken keystore once passed for a new one,
+ * accepting any root key and silently replacing every working key. */
+START_TEST(test_keys_R22_emptied_keystore_refused)
+{
+    uint8_t other[1][32];
+    randombytes_buf(other, sizeof other);
+    privacy_ctx *ctx;
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
+    privacy_close(ctx);
+    ck_assert_int_gt(tu_sql(S.db, "DELETE FROM records WHERE collection = 'keys'"), 0);
+    assert_msg(open_with_keys(&ctx, other, 1), PRIVACY_E_CRYPTO, "the keystore holds no keys");
+    assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_CRYPTO, "the keystore holds no keys");
+    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), 0);
+}
+END_TEST
+
+START_TEST(test_keys_R22_wrong_keystore_refused)
+{
+    char *k1 = tu_path(S.dir, "keys1.db"), *k2 = tu_path(S.dir, "keys2.db");
+    char u1[4300], u2[4300];
+    snprintf(u1, sizeof u1, "sqlite:%s", k1);
+    snprintf(u2, sizeof u2, "sqlite:%s", k2);
+    privacy_config *cfg;
+    privacy_ctx *ctx;
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_keystore(cfg, u1), PRIVACY_OK);
+    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
+    privacy_close(ctx);
+    /* A mistyped keystore path: a new, empty keystore. */
+    ck_assert_int_eq(privacy_config_set_keystore(cfg, u2), PRIVACY_OK);
+    assert_msg(privacy_open(&ctx, cfg), PRIVACY_E_CRYPTO, "the keystore holds no keys");
+    /* Another store's keystore (same root key): its keys are not ours. */
+    char *db2 = tu_path(S.dir, "other.db");
+    char uri2[4300];
+    snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, uri2), PRIVACY_OK);
+    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK); /* other.db with keys2.db */
+    privacy_close(ctx);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
+    assert_msg(privacy_open(&ctx, cfg), PRIVACY_E_CRYPTO, "belong to another store");
+    privacy_config_free(cfg);
+    free(k1);
+    free(k2);
+    free(db2);
+}
+END_TEST
+
+/* A key record copied from another store (same root key) does not unwrap:
+ * the key set is bound into the wrap. */
+START_TEST(test_keys_R22_key_from_another_store_refused)
+{
+    char *db2 = tu_path(S.dir, "other.db");
+    char uri2[4300], sql[4600];
+    snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
+    privacy_ctx *ctx;
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
+    privacy_close(ctx);
+    ck_assert_int_eq(tu_open(&ctx, uri2), PRIVACY_OK);
+    privacy_close(ctx);
+    snprintf(sql, sizeof sql,
+             "ATTACH '%s' AS other;"
+             "UPDATE main.records SET body = (SELECT body FROM other.records"
+             " WHERE collection = 'keys' AND id = 'wk.audit.1')"
+             " WHERE collection = 'keys' AND id = 'wk.audit.1'",
+             db2);
+    ck_assert_int_gt(tu_sql(S.db, sql), 0);
+    assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY, "another store's key set");
+    free(db2);
+}
+END_TEST
+
+START_TEST(test_keys_fifo_key_file_refused_without_hanging)
+{
+    char *p = tu_path(S.dir, "fifo");
+    ck_assert_int_eq(mkfifo(p, 0600), 0);
+    assert_keyfile_refused(p, "not a regular file");
+    free(p);
 }
 END_TEST
 
@@ -418,6 +497,10 @@ static Suite *keys_suite(void)
     tcase_add_test(tc, test_keys_separate_keystore_holds_the_keys);
     tcase_add_test(tc, test_keys_keyring_wraps_and_unwraps);
     tcase_add_test(tc, test_keys_keyring_registration_rules);
+    tcase_add_test(tc, test_keys_R22_emptied_keystore_refused);
+    tcase_add_test(tc, test_keys_R22_wrong_keystore_refused);
+    tcase_add_test(tc, test_keys_R22_key_from_another_store_refused);
+    tcase_add_test(tc, test_keys_fifo_key_file_refused_without_hanging);
     suite_add_tcase(s, tc);
     return s;
 }
