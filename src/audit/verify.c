@@ -89,9 +89,14 @@ static chain_state *chain_of(verify_state *v, const char *chain)
     return &v->slot[j];
 }
 
+static int entry_error(prv_err *err, const char *id, const char *what)
+{
+    return prv_err_set(err, PRIVACY_E_INTEGRITY, "R21: audit entry %s %s", id, what);
+}
+
 static int bad(verify_state *v, const char *id, const char *what)
 {
-    return prv_err_set(v->err, PRIVACY_E_INTEGRITY, "R21: audit entry %s %s", id, what);
+    return entry_error(v->err, id, what);
 }
 
 static int add_close(verify_state *v, const prv_audit_entry *e)
@@ -128,22 +133,35 @@ static int subject_matches(const prv_audit_entry *e, const char *subject_id)
     return strlen(subject_id) == n && memcmp(subject_id, e->field[PRV_AF_SUBJECT], n) == 0;
 }
 
+/* What one entry shows on its own: its MAC, and that its row agrees with
+ * its sealed body. Shared by verification and by listing. */
+static int check_row(const unsigned char *key, prv_err *err, const privacy_record *r,
+                     prv_audit_entry *e)
+{
+    if (prv_audit_decode(r->body, r->body_len, e) != PRIVACY_OK)
+        return entry_error(err, r->id, "is malformed");
+    if (!prv_audit_mac_ok(key, r->body, r->body_len))
+        return entry_error(err, r->id, "was altered (its MAC does not match)");
+    char id[PRV_AUDIT_ID_SIZE];
+    prv_audit_record_id(id, e->chain, e->seq);
+    if (strcmp(id, r->id) != 0)
+        return entry_error(err, r->id,
+                           "holds the body of another entry (rows were moved or swapped)");
+    /* expires too: an entry given an expiry would fall to a purge. */
+    if (r->created != e->time || r->expires != 0 || r->index_key_len != strlen(e->chain) ||
+        memcmp(r->index_key, e->chain, r->index_key_len) != 0 ||
+        !subject_matches(e, r->subject_id))
+        return entry_error(err, r->id, "was altered (its columns disagree with its sealed body)");
+    return PRIVACY_OK;
+}
+
 static int check_entry(void *userdata, const privacy_record *r)
 {
     verify_state *v = userdata;
     prv_audit_entry e;
-    if (prv_audit_decode(r->body, r->body_len, &e) != PRIVACY_OK)
-        return bad(v, r->id, "is malformed");
-    if (!prv_audit_mac_ok(v->key, r->body, r->body_len))
-        return bad(v, r->id, "was altered (its MAC does not match)");
-    char id[PRV_AUDIT_ID_SIZE];
-    prv_audit_record_id(id, e.chain, e.seq);
-    if (strcmp(id, r->id) != 0)
-        return bad(v, r->id, "holds the body of another entry (rows were moved or swapped)");
-    /* expires too: an entry given an expiry would fall to a purge. */
-    if (r->created != e.time || r->expires != 0 || r->index_key_len != strlen(e.chain) ||
-        memcmp(r->index_key, e.chain, r->index_key_len) != 0 || !subject_matches(&e, r->subject_id))
-        return bad(v, r->id, "was altered (its columns disagree with its sealed body)");
+    int rc = check_row(v->key, v->err, r, &e);
+    if (rc != PRIVACY_OK)
+        return rc;
     chain_state *c = chain_of(v, e.chain);
     if (c == NULL)
         return PRIVACY_E_NOMEM;
@@ -399,7 +417,6 @@ int prv_audit_checkpoint(prv_store *st, const unsigned char *key, char **out, pr
 
 typedef struct {
     const unsigned char *key;
-    const char *subject_id;
     prv_audit_entry_cb cb;
     void *userdata;
     prv_err *err;
@@ -409,20 +426,13 @@ static int list_one(void *userdata, const privacy_record *r)
 {
     list_state *l = userdata;
     prv_audit_entry e;
-    char id[PRV_AUDIT_ID_SIZE];
-    if (prv_audit_decode(r->body, r->body_len, &e) != PRIVACY_OK ||
-        !prv_audit_mac_ok(l->key, r->body, r->body_len))
-        return prv_err_set(l->err, PRIVACY_E_INTEGRITY, "R21: audit entry %s was altered", r->id);
-    prv_audit_record_id(id, e.chain, e.seq);
-    if (strcmp(id, r->id) != 0 || !subject_matches(&e, l->subject_id))
-        return prv_err_set(l->err, PRIVACY_E_INTEGRITY,
-                           "R21: audit entry %s holds the body of another entry", r->id);
-    return l->cb(l->userdata, &e);
+    int rc = check_row(l->key, l->err, r, &e);
+    return rc != PRIVACY_OK ? rc : l->cb(l->userdata, &e);
 }
 
 int prv_audit_list_subject(prv_store *st, const unsigned char *key, const char *subject_id,
                            prv_audit_entry_cb cb, void *userdata, prv_err *err)
 {
-    list_state l = { key, subject_id, cb, userdata, err };
+    list_state l = { key, cb, userdata, err };
     return prv_store_scan(st, PRV_AUDIT_COLLECTION, subject_id, NULL, 0, list_one, &l);
 }
