@@ -16,6 +16,7 @@
 #include "backend.h"
 #include "keyring.h"
 #include "keys.h"
+#include "subject.h"
 #include "policy.h"
 
 #endif /* PRIVACY_PRIVACY_H */

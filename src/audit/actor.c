@@ -4,6 +4,7 @@
 #include "core/alloc.h"
 #include "core/context.h"
 #include "core/id.h"
+#include "actor.h"
 #include "log.h"
 #include "policy/policy.h"
 #include "privacy/audit.h"
@@ -45,6 +46,16 @@ int privacy_actor_new(privacy_ctx *ctx, const char *actor_id, const char *role,
 void privacy_actor_free(privacy_actor *actor)
 {
     prv_free(actor);
+}
+
+const char *prv_actor_id(const privacy_actor *actor)
+{
+    return actor->id;
+}
+
+const char *prv_actor_role(const privacy_actor *actor)
+{
+    return actor->role;
 }
 
 static int put_entry(prv_store *st, void *userdata)

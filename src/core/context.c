@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "config.h"
 #include "audit/log.h"
+#include "crypto/dek.h"
 #include "crypto/keystore.h"
 #include "fork.h"
 #include "policy/policy.h"
@@ -49,6 +50,7 @@ static void ctx_free(privacy_ctx *ctx, int forked)
             (void)prv_audit_close_chain(ctx->audit, ctx->store, ctx->keys, now, &ctx->err);
     }
     prv_audit_log_free(ctx->audit);
+    prv_dek_cache_free(ctx->dek_cache);
     prv_store_close(ctx->keystore_store, forked);
     prv_store_close(ctx->store, forked);
     prv_keystore_free(ctx->keys);
@@ -97,6 +99,8 @@ static int open_ctx(privacy_ctx *ctx, const privacy_config *cfg)
         rc = prv_keystore_prepare(&ctx->keys, &cfg->keks, &ctx->err);
     if (rc == PRIVACY_OK)
         rc = prv_audit_log_new(&ctx->audit, &ctx->err);
+    if (rc == PRIVACY_OK)
+        rc = prv_dek_cache_new(&ctx->dek_cache, &ctx->err);
     if (rc == PRIVACY_OK)
         rc = prv_store_open(&ctx->store, &cfg->backend, cfg->uri, cfg->retry_budget_us,
                             &ctx->err);

@@ -14,6 +14,7 @@ struct privacy_ctx {
     prv_store *keystore_store; /* NULL: the keys live in store */
     struct prv_keystore *keys; /* the working keys */
     struct prv_audit_log *audit; /* this context's chain */
+    struct prv_dek_cache *dek_cache; /* unwrapped data keys, one guarded arena */
     struct prv_policy *policy;   /* the compiled policy document; never NULL once open */
 };
 

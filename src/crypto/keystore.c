@@ -294,6 +294,11 @@ const uint8_t *prv_keystore_keyset(const prv_keystore *ks)
     return ks->keyset;
 }
 
+const prv_keks *prv_keystore_keks(const prv_keystore *ks)
+{
+    return &ks->keks;
+}
+
 const unsigned char *prv_keystore_key(const prv_keystore *ks, enum prv_key_purpose purpose,
                                       uint32_t *version)
 {

@@ -35,8 +35,9 @@ int prv_keystore_prepare(prv_keystore **out, const prv_keks *keks, prv_err *err)
  * wrapped, an empty keystore for a store that recorded a key set, a
  * keystore of another key set. */
 int prv_keystore_load(prv_keystore *ks, prv_store *st, const uint8_t *expected, prv_err *err);
-/* The loaded key set's id. */
+/* The loaded key set's id, and the root keys. */
 const uint8_t *prv_keystore_keyset(const prv_keystore *ks);
+const prv_keks *prv_keystore_keks(const prv_keystore *ks);
 /* The data store's marker of its key set: read (present 0 if none), and
  * written inside the transaction that sets the store up. */
 int prv_keyset_marker_get(prv_store *st, uint8_t keyset[PRV_KEYSET_BYTES], int *present,

@@ -1,0 +1,35 @@
+#include "blind.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/bytes.h"
+
+static void absorb(crypto_generichash_state *h, const void *p, size_t n)
+{
+    uint8_t len[8];
+    prv_put_be(len, n, 8);
+    crypto_generichash_update(h, len, sizeof len);
+    crypto_generichash_update(h, p, n);
+}
+
+void prv_blind_index(const prv_keystore *ks, const char *collection, const char *field,
+                     const char *value, size_t len, uint8_t out[PRV_BLIND_BYTES])
+{
+    static const char label[] = "libprivacy/blind-index/v1";
+    uint32_t version;
+    const unsigned char *key = prv_keystore_key(ks, PRV_KEY_BLIND_INDEX, &version);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, key, PRV_WORKING_KEY_BYTES, 32);
+    absorb(&h, label, sizeof label - 1);
+    absorb(&h, collection, strlen(collection));
+    absorb(&h, field, strlen(field));
+    absorb(&h, value, len);
+    out[0] = (uint8_t)version;
+    crypto_generichash_final(&h, out + 1, 32);
+}
+
+int prv_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+    return alen == blen && sodium_memcmp(a, b, alen) == 0;
+}

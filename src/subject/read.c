@@ -1,0 +1,279 @@
+/* Reading a subject's fields, finding a subject by email, deleting a field.
+ * Each call is decided by the policy, checked against the purposes the
+ * value was collected for (R2), and recorded allowed or refused (R21). */
+#include <string.h>
+
+#include "audit/actor.h"
+#include "core/alloc.h"
+#include "core/context.h"
+#include "crypto/blind.h"
+#include "crypto/dek.h"
+#include "crypto/seal.h"
+#include "email.h"
+#include "field.h"
+#include "policy/policy.h"
+#include "privacy/subject.h"
+#include "subject_internal.h"
+
+/* ---- get ---- */
+
+typedef struct {
+    prv_subject_op o;
+    const char *subject, *category, *purpose;
+    char rid[PRV_FIELD_ID_SIZE];
+    char *value;
+    int outcome;
+} get_op;
+
+/* Reads, checks and decrypts one field inside the transaction. outcome:
+ * PRIVACY_OK with *value, or a refusal that is recorded (NOT_FOUND, R2's
+ * DENIED); any other failure aborts the transaction. */
+static int read_field(privacy_ctx *ctx, prv_store *st, const char *subject, const char *rid,
+                      const char *category, const char *purpose, char **value, size_t *len,
+                      int *outcome)
+{
+    privacy_record *rec = NULL;
+    int rc = prv_seal_get(st, ctx->keys, PRV_FIELD_COLLECTION, rid, &rec, &ctx->err);
+    *outcome = rc;
+    if (rc == PRIVACY_E_NOT_FOUND)
+        return PRIVACY_OK;
+    if (rc != PRIVACY_OK)
+        return rc;
+    prv_field_view v;
+    if (prv_field_decode(rec->body, rec->body_len, &v) != PRIVACY_OK ||
+        strcmp(rec->subject_id != NULL ? rec->subject_id : "", subject) != 0)
+        rc = prv_err_set(&ctx->err, PRIVACY_E_INTEGRITY, "R22: field '%s' is malformed",
+                         category);
+    else if (!prv_field_collected_for(&v, purpose)) {
+        *outcome = PRIVACY_E_DENIED; /* R2 */
+    } else {
+        const uint8_t *key = NULL;
+        uint32_t version = 0;
+        rc = prv_dek_get(ctx->dek_cache, ctx->keys, prv_subject_keystore(ctx), subject, &key,
+                         &version, &ctx->err);
+        if (rc == PRIVACY_E_NOT_FOUND) {
+            *outcome = rc; /* shredded: recorded as an access that found nothing */
+            rc = PRIVACY_OK;
+        } else if (rc == PRIVACY_OK) {
+            rc = prv_field_open(key, version, subject, rid, category, &v, value, len, &ctx->err);
+        }
+    }
+    prv_free(rec);
+    return rc;
+}
+
+static int get_tx(prv_store *st, void *userdata)
+{
+    get_op *g = userdata;
+    prv_free(g->value); /* a re-run starts afresh */
+    g->value = NULL;
+    size_t len;
+    int rc = read_field(g->o.ctx, st, g->subject, g->rid, g->category, g->purpose, &g->value,
+                        &len, &g->outcome);
+    return rc != PRIVACY_OK ? rc : prv_subject_op_record(&g->o, st, g->outcome);
+}
+
+/* The caller-facing message for a recorded refusal. */
+static int refusal(privacy_ctx *ctx, const char *fn, int outcome, const char *category,
+                   const char *purpose)
+{
+    if (outcome == PRIVACY_E_DENIED)
+        return prv_err_set(&ctx->err, outcome,
+                           "%s: R2: the value of '%s' was not collected for \"%s\"", fn,
+                           category, purpose);
+    return prv_err_set(&ctx->err, outcome,
+                       "%s: no '%s' for this subject (never set, deleted, or its key shredded)",
+                       fn, category);
+}
+
+int privacy_subject_get(privacy_ctx *ctx, const privacy_actor *actor, const char *subject_id,
+                        const char *category, const char *purpose, char **value_out)
+{
+    static const char fn[] = "privacy_subject_get";
+    int rc = prv_subject_enter(ctx, fn, actor, 1);
+    if (rc == PRIVACY_OK)
+        rc = prv_subject_check_id(ctx, fn, subject_id);
+    if (rc != PRIVACY_OK)
+        return rc;
+    if (value_out == NULL)
+        return prv_err_set(&ctx->err, PRIVACY_E_INVALID, "%s: value_out is NULL", fn);
+    get_op g;
+    memset(&g, 0, sizeof g);
+    g.subject = subject_id;
+    g.category = category;
+    g.purpose = purpose;
+    rc = prv_field_check(ctx, fn, category, &purpose, 1, g.rid, subject_id);
+    if (rc != PRIVACY_OK)
+        return rc;
+    rc = prv_subject_op_begin(&g.o, ctx, actor, "read", category, purpose, subject_id);
+    if (rc == PRIVACY_OK &&
+        prv_policy_decide(ctx->policy, &ctx->err, prv_actor_role(actor), "read", category,
+                          purpose, NULL) != PRIVACY_OK)
+        rc = prv_subject_refuse(&g.o, prv_actor_role(actor), "read", category, purpose);
+    else if (rc == PRIVACY_OK) {
+        rc = prv_subject_op_run(&g.o, get_tx);
+        if (rc == PRIVACY_OK && g.outcome != PRIVACY_OK)
+            rc = refusal(ctx, fn, g.outcome, category, purpose);
+    }
+    prv_subject_op_end(&g.o);
+    if (rc != PRIVACY_OK) {
+        prv_free(g.value);
+        return rc;
+    }
+    *value_out = g.value;
+    return PRIVACY_OK;
+}
+
+/* ---- delete a field ---- */
+
+typedef struct {
+    prv_subject_op o;
+    char rid[PRV_FIELD_ID_SIZE];
+} del_op;
+
+static int del_tx(prv_store *st, void *userdata)
+{
+    del_op *d = userdata;
+    int rc = prv_store_del(st, PRV_FIELD_COLLECTION, d->rid, NULL);
+    return rc != PRIVACY_OK ? rc : prv_subject_op_record(&d->o, st, PRIVACY_OK);
+}
+
+int privacy_subject_delete_field(privacy_ctx *ctx, const privacy_actor *actor,
+                                 const char *subject_id, const char *category,
+                                 const char *purpose)
+{
+    static const char fn[] = "privacy_subject_delete_field";
+    int rc = prv_subject_enter(ctx, fn, actor, 0);
+    if (rc == PRIVACY_OK)
+        rc = prv_subject_check_id(ctx, fn, subject_id);
+    del_op d;
+    memset(&d, 0, sizeof d);
+    if (rc == PRIVACY_OK)
+        rc = prv_field_check(ctx, fn, category, &purpose, 1, d.rid, subject_id);
+    if (rc != PRIVACY_OK)
+        return rc;
+    rc = prv_subject_op_begin(&d.o, ctx, actor, "delete", category, purpose, subject_id);
+    if (rc == PRIVACY_OK &&
+        prv_policy_decide(ctx->policy, &ctx->err, prv_actor_role(actor), "write", category,
+                          purpose, NULL) != PRIVACY_OK)
+        rc = prv_subject_refuse(&d.o, prv_actor_role(actor), "write", category, purpose);
+    else if (rc == PRIVACY_OK)
+        rc = prv_subject_op_run(&d.o, del_tx);
+    prv_subject_op_end(&d.o);
+    return rc;
+}
+
+/* ---- find by email ---- */
+
+enum { HITS_MAX = 8 };
+
+typedef struct {
+    prv_subject_op o;
+    const char *purpose;
+    uint8_t index[PRV_BLIND_BYTES];
+    const char *norm;
+    size_t norm_len;
+    char hit[HITS_MAX][PRIVACY_RECORD_ID_MAX + 1]; /* subject ids */
+    size_t n_hits;
+    char found[PRV_ID_SIZE];
+} find_op;
+
+/* Notes the hits; they are opened after the scan, which must not call
+ * back into the store. */
+static int note_hit(void *userdata, const privacy_record *r)
+{
+    find_op *f = userdata;
+    if (r->subject_id != NULL && f->n_hits < HITS_MAX &&
+        strlen(r->subject_id) <= PRIVACY_RECORD_ID_MAX)
+        memcpy(f->hit[f->n_hits++], r->subject_id, strlen(r->subject_id) + 1);
+    return 0;
+}
+
+static int find_tx(prv_store *st, void *userdata)
+{
+    find_op *f = userdata;
+    privacy_ctx *ctx = f->o.ctx;
+    f->n_hits = 0;
+    f->found[0] = '\0';
+    int rc = prv_store_scan(st, PRV_FIELD_COLLECTION, NULL, f->index, sizeof f->index, note_hit,
+                            f);
+    for (size_t i = 0; rc == PRIVACY_OK && i < f->n_hits && f->found[0] == '\0'; i++) {
+        char rid[PRV_FIELD_ID_SIZE];
+        const char *category = PRV_EMAIL_CATEGORY;
+        if (!prv_id_valid(f->hit[i], "sub"))
+            continue;
+        rc = prv_field_check(ctx, "privacy_subject_find_by_email", category, &f->purpose, 1, rid,
+                             f->hit[i]);
+        char *value = NULL, *norm = NULL;
+        size_t len = 0, norm_len = 0;
+        int outcome = PRIVACY_OK;
+        if (rc == PRIVACY_OK)
+            rc = read_field(ctx, st, f->hit[i], rid, category, f->purpose, &value, &len,
+                            &outcome);
+        /* A hit is confirmed only by the decrypted address itself, compared
+         * in constant time: an index collision never finds the wrong one. */
+        if (rc == PRIVACY_OK && outcome == PRIVACY_OK &&
+            prv_email_normalise(value, len, &norm, &norm_len, &ctx->err) == PRIVACY_OK &&
+            prv_ct_equal(norm, norm_len, f->norm, f->norm_len))
+            memcpy(f->found, f->hit[i], PRV_ID_SIZE);
+        prv_err_clear(&ctx->err);
+        prv_free(value);
+        prv_free(norm);
+    }
+    if (rc != PRIVACY_OK)
+        return rc;
+    f->o.ev.subject = f->found[0] != '\0' ? f->found : NULL;
+    return prv_subject_op_record(&f->o, st,
+                                 f->found[0] != '\0' ? PRIVACY_OK : PRIVACY_E_NOT_FOUND);
+}
+
+int privacy_subject_find_by_email(privacy_ctx *ctx, const privacy_actor *actor,
+                                  const char *email, const char *purpose, char **subject_id_out)
+{
+    static const char fn[] = "privacy_subject_find_by_email";
+    int rc = prv_subject_enter(ctx, fn, actor, 1);
+    if (rc != PRIVACY_OK)
+        return rc;
+    if (email == NULL || purpose == NULL || subject_id_out == NULL)
+        return prv_err_set(&ctx->err, PRIVACY_E_INVALID,
+                           "%s: email, purpose and subject_id_out must not be NULL", fn);
+    find_op *f = prv_calloc(1, sizeof *f);
+    if (f == NULL)
+        return prv_err_set(&ctx->err, PRIVACY_E_NOMEM, "%s: out of memory", fn);
+    f->purpose = purpose;
+    char *norm = NULL;
+    char dummy[PRV_FIELD_ID_SIZE];
+    rc = prv_field_check(ctx, fn, PRV_EMAIL_CATEGORY, &purpose, 1, dummy, "sub_x");
+    if (rc == PRIVACY_OK)
+        rc = prv_email_normalise(email, strnlen(email, PRV_EMAIL_INPUT_MAX + 1), &norm,
+                                 &f->norm_len, &ctx->err);
+    if (rc == PRIVACY_OK) {
+        f->norm = norm;
+        prv_blind_index(ctx->keys, PRV_FIELD_COLLECTION, PRV_EMAIL_CATEGORY, norm, f->norm_len,
+                        f->index);
+        rc = prv_subject_op_begin(&f->o, ctx, actor, "find", PRV_EMAIL_CATEGORY, purpose, NULL);
+        if (rc == PRIVACY_OK &&
+            prv_policy_decide(ctx->policy, &ctx->err, prv_actor_role(actor), "read",
+                              PRV_EMAIL_CATEGORY, purpose, NULL) != PRIVACY_OK)
+            rc = prv_subject_refuse(&f->o, prv_actor_role(actor), "read", PRV_EMAIL_CATEGORY,
+                                    purpose);
+        else if (rc == PRIVACY_OK) {
+            rc = prv_subject_op_run(&f->o, find_tx);
+            if (rc == PRIVACY_OK && f->found[0] == '\0')
+                rc = prv_err_set(&ctx->err, PRIVACY_E_NOT_FOUND,
+                                 "%s: no subject has this address (for this purpose)", fn);
+        }
+        prv_subject_op_end(&f->o);
+    }
+    char *out = NULL;
+    if (rc == PRIVACY_OK) {
+        out = prv_strdup(f->found);
+        if (out == NULL)
+            rc = prv_err_set(&ctx->err, PRIVACY_E_NOMEM, "%s: out of memory", fn);
+    }
+    prv_free(norm);
+    prv_free(f);
+    if (rc == PRIVACY_OK)
+        *subject_id_out = out;
+    return rc;
+}
