@@ -211,12 +211,18 @@ static int find_tx(prv_store *st, void *userdata)
             rc = read_field(ctx, st, f->hit[i], rid, category, f->purpose, &value, &len,
                             &outcome);
         /* A hit is confirmed only by the decrypted address itself, compared
-         * in constant time: an index collision never finds the wrong one. */
-        if (rc == PRIVACY_OK && outcome == PRIVACY_OK &&
-            prv_email_normalise(value, len, &norm, &norm_len, &ctx->err) == PRIVACY_OK &&
-            prv_ct_equal(norm, norm_len, f->norm, f->norm_len))
-            memcpy(f->found, f->hit[i], PRV_ID_SIZE);
-        prv_err_clear(&ctx->err);
+         * in constant time: an index collision never finds the wrong one.
+         * A stored address that no longer normalises is no match; any other
+         * failure (memory) is the call's failure, never "not found". */
+        if (rc == PRIVACY_OK && outcome == PRIVACY_OK) {
+            int nrc = prv_email_normalise(value, len, &norm, &norm_len, &ctx->err);
+            if (nrc == PRIVACY_OK && prv_ct_equal(norm, norm_len, f->norm, f->norm_len))
+                memcpy(f->found, f->hit[i], PRV_ID_SIZE);
+            else if (nrc != PRIVACY_OK && nrc != PRIVACY_E_INVALID)
+                rc = nrc;
+        }
+        if (rc == PRIVACY_OK)
+            prv_err_clear(&ctx->err);
         prv_free(value);
         prv_free(norm);
     }
@@ -237,9 +243,15 @@ int privacy_subject_find_by_email(privacy_ctx *ctx, const privacy_actor *actor,
     if (email == NULL || purpose == NULL || subject_id_out == NULL)
         return prv_err_set(&ctx->err, PRIVACY_E_INVALID,
                            "%s: email, purpose and subject_id_out must not be NULL", fn);
+    /* The answer's memory is taken before the access is recorded: once it
+     * is, the call must not fail. */
     find_op *f = prv_calloc(1, sizeof *f);
-    if (f == NULL)
+    char *out = prv_malloc(PRV_ID_SIZE);
+    if (f == NULL || out == NULL) {
+        prv_free(f);
+        prv_free(out);
         return prv_err_set(&ctx->err, PRIVACY_E_NOMEM, "%s: out of memory", fn);
+    }
     f->purpose = purpose;
     char *norm = NULL;
     char dummy[PRV_FIELD_ID_SIZE];
@@ -265,15 +277,14 @@ int privacy_subject_find_by_email(privacy_ctx *ctx, const privacy_actor *actor,
         }
         prv_subject_op_end(&f->o);
     }
-    char *out = NULL;
-    if (rc == PRIVACY_OK) {
-        out = prv_strdup(f->found);
-        if (out == NULL)
-            rc = prv_err_set(&ctx->err, PRIVACY_E_NOMEM, "%s: out of memory", fn);
-    }
+    if (rc == PRIVACY_OK)
+        memcpy(out, f->found, PRV_ID_SIZE);
     prv_free(norm);
     prv_free(f);
-    if (rc == PRIVACY_OK)
-        *subject_id_out = out;
-    return rc;
+    if (rc != PRIVACY_OK) {
+        prv_free(out);
+        return rc;
+    }
+    *subject_id_out = out;
+    return PRIVACY_OK;
 }

@@ -370,6 +370,103 @@ START_TEST(test_fault_authorize_every_step)
 }
 END_TEST
 
+/* ---- subjects: a failed write leaves no field and no entry; a failed
+ * read returns nothing and records nothing ---- */
+
+static int count_fields(privacy_ctx *ctx)
+{
+    int n = 0;
+    ck_assert_int_eq(prv_store_scan(ctx->store, "field", NULL, NULL, 0, tu_count_cb, &n),
+                     PRIVACY_OK);
+    return n;
+}
+
+typedef int (*subject_step)(privacy_ctx *ctx, privacy_actor *a, const char *sub, char **out);
+
+static int set_email(privacy_ctx *ctx, privacy_actor *a, const char *sub, char **out)
+{
+    static const char *const why[] = { "billing" };
+    (void)out;
+    return privacy_subject_set(ctx, a, sub, "contact.email", "Zo\xc3\xab@example.com", why, 1);
+}
+
+static int get_email(privacy_ctx *ctx, privacy_actor *a, const char *sub, char **out)
+{
+    return privacy_subject_get(ctx, a, sub, "contact.email", "billing", out);
+}
+
+static int find_email(privacy_ctx *ctx, privacy_actor *a, const char *sub, char **out)
+{
+    (void)sub;
+    return privacy_subject_find_by_email(ctx, a, "zo\xc3\xab@EXAMPLE.com", "billing", out);
+}
+
+/* Runs step once to count its allocations and backend calls, then fails
+ * each in turn: the documented code, no leaked block, no output, and the
+ * store as before (fields and audit entries counted). */
+static void sweep_subject_step(subject_step step, int writes)
+{
+    privacy_ctx *ctx = open_faulty(0);
+    privacy_actor *shop, *clerk;
+    char *sub = NULL, *out = NULL;
+    ck_assert_int_eq(privacy_actor_new(ctx, "svc-web", "storefront", &shop), PRIVACY_OK);
+    ck_assert_int_eq(privacy_actor_new(ctx, "staff-17", "billing", &clerk), PRIVACY_OK);
+    ck_assert_int_eq(privacy_subject_create(ctx, shop, "order", &sub), PRIVACY_OK);
+    if (!writes)
+        ck_assert_int_eq(set_email(ctx, shop, sub, NULL), PRIVACY_OK);
+    privacy_actor *who = writes ? shop : clerk;
+    long a0 = prv_alloc_count(), b0 = fb_calls();
+    ck_assert_int_eq(step(ctx, who, sub, &out), PRIVACY_OK);
+    privacy_free(out);
+    out = NULL;
+    long allocs = prv_alloc_count() - a0, calls = fb_calls() - b0;
+    if (writes) { /* start again from a store without the field */
+        ck_assert_int_eq(privacy_subject_delete_field(ctx, shop, sub, "contact.email", "billing"),
+                         PRIVACY_OK);
+    }
+    int fields = count_fields(ctx), entries = count_audit(ctx);
+    for (long i = 1; i <= allocs + calls; i++) {
+        long live = prv_alloc_live();
+        int via_alloc = i <= allocs;
+        if (via_alloc)
+            prv_alloc_fault(i, 0);
+        else
+            fb_fail(i - allocs, PRIVACY_E_STORAGE, 0);
+        int rc = step(ctx, who, sub, &out);
+        prv_alloc_fault(0, 0);
+        fb_fail(0, 0, 0);
+        ck_assert_msg(rc == (via_alloc ? PRIVACY_E_NOMEM : PRIVACY_E_STORAGE), "step %ld: %s (%s)",
+                      i, privacy_strerror(rc), privacy_errmsg(ctx));
+        ck_assert_ptr_null(out);
+        ck_assert_msg(prv_alloc_live() == live, "step %ld leaked", i);
+        ck_assert_int_eq(count_fields(ctx), fields);
+        ck_assert_int_eq(count_audit(ctx), entries);
+    }
+    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
+    privacy_free(sub);
+    privacy_actor_free(shop);
+    privacy_actor_free(clerk);
+    privacy_close(ctx);
+}
+
+START_TEST(test_fault_subject_set_every_step)
+{
+    sweep_subject_step(set_email, 1);
+}
+END_TEST
+
+START_TEST(test_fault_subject_get_every_step)
+{
+    sweep_subject_step(get_email, 0);
+}
+END_TEST
+
+START_TEST(test_fault_subject_find_every_step)
+{
+    sweep_subject_step(find_email, 0);
+}
+END_TEST
+
 static Suite *fault_suite(void)
 {
     Suite *s = suite_create("fault");
@@ -386,6 +483,9 @@ static Suite *fault_suite(void)
     tcase_add_test(tc, test_fault_write_in_caller_transaction);
     tcase_add_test(tc, test_fault_write_and_read_every_allocation);
     tcase_add_test(tc, test_fault_authorize_every_step);
+    tcase_add_test(tc, test_fault_subject_set_every_step);
+    tcase_add_test(tc, test_fault_subject_get_every_step);
+    tcase_add_test(tc, test_fault_subject_find_every_step);
     suite_add_tcase(s, tc);
     return s;
 }
