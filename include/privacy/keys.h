@@ -84,6 +84,27 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_root_key(privacy_config *cfg,
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_keystore(privacy_config *cfg, const char *uri);
 
+/**
+ * privacy_config_set_keystore_backup_retention - how long the shop keeps
+ * backups of the keystore.
+ *
+ * @cfg: the configuration.
+ * @usec: the longest time, in microseconds, a backup of the keystore (the
+ *        store itself, or the one set with privacy_config_set_keystore)
+ *        is kept; 0 (the default) if it is never backed up.
+ *
+ * Crypto-shredding destroys a subject's data key in the keystore, which
+ * makes every copy of the subject's ciphertext unreadable at once — except
+ * against a backup of the keystore that still holds the key. Erasure
+ * therefore reports its horizon: the time after which no such backup
+ * exists, the erasure time plus this retention. Say it plainly to the
+ * subject (docs/subjects.md).
+ *
+ * Returns PRIVACY_OK or PRIVACY_E_INVALID (NULL, negative, over 100 years).
+ */
+PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_keystore_backup_retention(privacy_config *cfg,
+                                                                            int64_t usec);
+
 #ifdef __cplusplus
 }
 #endif

@@ -165,6 +165,18 @@ int privacy_config_set_backend(privacy_config *cfg, const privacy_backend *backe
     return set_uri(cfg, &copy, uri);
 }
 
+int privacy_config_set_keystore_backup_retention(privacy_config *cfg, int64_t usec)
+{
+    enter();
+    if (cfg == NULL)
+        return invalid("privacy_config_set_keystore_backup_retention: cfg is NULL");
+    if (usec < 0 || usec > PRV_BACKUP_RETENTION_MAX_US)
+        return invalid("privacy_config_set_keystore_backup_retention: the retention must be 0"
+                       " to 100 years in microseconds");
+    cfg->keystore_backup_retention_us = usec;
+    return PRIVACY_OK;
+}
+
 int privacy_config_set_clock(privacy_config *cfg, privacy_clock_fn fn, void *userdata)
 {
     enter();

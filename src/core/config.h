@@ -16,9 +16,11 @@ struct privacy_config {
     char *keystore_uri;
     char *policy_json;      /* a validated policy document, or NULL for the default */
     size_t policy_json_len;
+    int64_t keystore_backup_retention_us; /* how long keystore backups live */
 };
 
 #define PRV_RETRY_BUDGET_DEFAULT_US INT64_C(5000000)
+#define PRV_BACKUP_RETENTION_MAX_US (INT64_C(100) * 366 * 86400 * 1000000)
 #define PRV_RETRY_BUDGET_MAX_US (INT64_C(3600) * 1000000)
 
 #endif

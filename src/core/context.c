@@ -141,6 +141,7 @@ int privacy_open(privacy_ctx **out, const privacy_config *cfg)
     ctx->fork_gen = prv_fork_generation();
     ctx->clock = cfg->clock != NULL ? cfg->clock : prv_clock_realtime;
     ctx->clock_userdata = cfg->clock_userdata;
+    ctx->keystore_backup_retention_us = cfg->keystore_backup_retention_us;
     int rc = open_ctx(ctx, cfg);
     if (rc != PRIVACY_OK) {
         prv_err_set(tls, rc, "privacy_open: %s", ctx->err.msg);

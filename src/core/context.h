@@ -10,6 +10,7 @@ struct privacy_ctx {
     unsigned long fork_gen;   /* prv_fork_generation() at open */
     privacy_clock_fn clock;
     void *clock_userdata;
+    int64_t keystore_backup_retention_us;
     prv_store *store;
     prv_store *keystore_store; /* NULL: the keys live in store */
     struct prv_keystore *keys; /* the working keys */

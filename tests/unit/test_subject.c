@@ -10,6 +10,7 @@
 #include "core/context.h"
 #include "crypto/dek.h"
 #include "crypto/keystore.h"
+#include "subject/shred.h"
 #include "testutil.h"
 
 static tu_store S;
@@ -277,7 +278,13 @@ START_TEST(test_subject_shredded_key_unusable_everywhere)
     privacy_free(got);
     size_t wlen;
     uint8_t *wrapped = dek_record(&wlen);
-    ck_assert_int_eq(prv_dek_shred(ctx->dek_cache, ctx->store, sub, &ctx->err), PRIVACY_OK);
+    int64_t now, horizon = 0;
+    ck_assert_int_eq(privacy_now(ctx, &now), PRIVACY_OK);
+    ck_assert_int_eq(prv_subject_shred(ctx, shop, sub, &horizon), PRIVACY_OK);
+    /* Without a configured keystore backup retention the horizon is now;
+     * with 30 days it is 30 days on (test_subject_erasure_horizon). */
+    ck_assert_int_ge(horizon, now);
+    ck_assert_int_lt(horizon, now + 60 * INT64_C(1000000));
     got = NULL;
     ck_assert_int_eq(privacy_subject_get(other, billing, sub, "contact.name", "billing", &got),
                      PRIVACY_E_NOT_FOUND);
@@ -293,6 +300,30 @@ START_TEST(test_subject_shredded_key_unusable_everywhere)
     ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     free(wal);
     free(wrapped);
+}
+END_TEST
+
+START_TEST(test_subject_erasure_horizon)
+{
+    privacy_config *cfg;
+    ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
+    int64_t month = 30 * 86400 * INT64_C(1000000);
+    ck_assert_int_eq(privacy_config_set_keystore_backup_retention(cfg, -1), PRIVACY_E_INVALID);
+    ck_assert_int_eq(privacy_config_set_keystore_backup_retention(NULL, month),
+                     PRIVACY_E_INVALID);
+    ck_assert_int_eq(privacy_config_set_keystore_backup_retention(cfg, month), PRIVACY_OK);
+    privacy_ctx *other;
+    ck_assert_int_eq(privacy_open(&other, cfg), PRIVACY_OK);
+    privacy_config_free(cfg);
+    int64_t now, horizon = 0;
+    ck_assert_int_eq(privacy_now(other, &now), PRIVACY_OK);
+    ck_assert_int_eq(prv_subject_shred(other, shop, sub, &horizon), PRIVACY_OK);
+    ck_assert_int_ge(horizon, now + month);
+    ck_assert_int_lt(horizon, now + month + 60 * INT64_C(1000000));
+    ck_assert_int_eq(prv_subject_shred(other, shop, sub, NULL), PRIVACY_OK); /* idempotent */
+    ck_assert_int_eq(privacy_audit_verify(other, NULL), PRIVACY_OK);
+    privacy_close(other);
 }
 END_TEST
 
@@ -349,6 +380,7 @@ static Suite *subject_suite(void)
     tcase_add_test(tc, test_subject_reads_refused_inside_caller_transaction);
     tcase_add_test(tc, test_subject_R19_no_plaintext_in_storage_files);
     tcase_add_test(tc, test_subject_shredded_key_unusable_everywhere);
+    tcase_add_test(tc, test_subject_erasure_horizon);
     tcase_add_test(tc, test_subject_R22_moved_field_refused);
     tcase_add_test(tc, test_subject_delete_field);
     suite_add_tcase(s, tc);

@@ -1,0 +1,52 @@
+/* Crypto-shredding a subject: destroying its data key makes every copy of
+ * its ciphertext unreadable at once, backups of the data included. The
+ * erasure of a later release calls this first. */
+#include "audit/actor.h"
+#include "crypto/dek.h"
+#include "shred.h"
+#include "subject_internal.h"
+
+typedef struct {
+    prv_subject_op o;
+    const char *subject;
+} shred_op;
+
+static int shred_tx(prv_store *st, void *userdata)
+{
+    shred_op *s = userdata;
+    privacy_ctx *ctx = s->o.ctx;
+    int rc = PRIVACY_OK;
+    if (prv_subject_keystore(ctx) == st)
+        rc = prv_dek_shred(ctx->dek_cache, st, s->subject, &ctx->err);
+    return rc != PRIVACY_OK ? rc : prv_subject_op_record(&s->o, st, PRIVACY_OK);
+}
+
+static int shred_keystore_tx(prv_store *st, void *userdata)
+{
+    shred_op *s = userdata;
+    return prv_dek_shred(s->o.ctx->dek_cache, st, s->subject, &s->o.ctx->err);
+}
+
+int prv_subject_shred(privacy_ctx *ctx, const privacy_actor *actor, const char *subject,
+                      int64_t *horizon)
+{
+    static const char fn[] = "prv_subject_shred";
+    int rc = prv_subject_enter(ctx, fn, actor, 0);
+    if (rc == PRIVACY_OK)
+        rc = prv_subject_check_id(ctx, fn, subject);
+    if (rc != PRIVACY_OK)
+        return rc;
+    shred_op s = { .subject = subject };
+    rc = prv_subject_op_begin(&s.o, ctx, actor, "subject.shred", NULL, NULL, subject);
+    /* A separate keystore loses the key first: a record of a shredding
+     * that did not happen would be worse than a shredding not recorded
+     * yet, which the next attempt records. */
+    if (rc == PRIVACY_OK && prv_subject_keystore(ctx) != ctx->store)
+        rc = prv_store_tx(prv_subject_keystore(ctx), shred_keystore_tx, &s);
+    if (rc == PRIVACY_OK)
+        rc = prv_subject_op_run(&s.o, shred_tx);
+    if (rc == PRIVACY_OK && horizon != NULL)
+        *horizon = s.o.now + ctx->keystore_backup_retention_us;
+    prv_subject_op_end(&s.o);
+    return rc;
+}
