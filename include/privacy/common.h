@@ -65,7 +65,8 @@ enum {
     PRIVACY_E_CARD_DATA = -15,  /**< card data where none is allowed, or an invalid card */
     PRIVACY_E_UNVERIFIED = -16, /**< the requester's identity is not verified */
     PRIVACY_E_MISUSE = -17,     /**< the call is not valid in this state (after fork, no transaction, ...) */
-    PRIVACY_E_INTERNAL = -18    /**< a bug in libprivacy: please report it */
+    PRIVACY_E_INTERNAL = -18,   /**< a bug in libprivacy: please report it */
+    PRIVACY_E_ABORTED = -19     /**< the caller's callback stopped the call; it can be resumed */
 };
 
 /** Largest length, including the terminating NUL, of an error message. */

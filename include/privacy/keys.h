@@ -1,6 +1,6 @@
 /*
  * libprivacy — root keys: where the key that wraps every other key comes
- * from. See docs/keys.md for the key hierarchy.
+ * from, and their rotation. See docs/keys.md for the key hierarchy.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -104,6 +104,67 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_keystore(privacy_config *cfg, 
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_config_set_keystore_backup_retention(privacy_config *cfg,
                                                                             int64_t usec);
+
+/**
+ * privacy_rotate_cb - progress of privacy_keys_rotate().
+ *
+ * @userdata: as given to privacy_keys_rotate().
+ * @done: keys settled so far by this call.
+ * @total: keys that needed re-wrapping when the call began (raised to
+ *         @done should other contexts add keys under an old root key
+ *         meanwhile).
+ *
+ * Called once with @done 0 before anything is written, and after each
+ * committed batch. Return 0 to go on; any other value stops the rotation
+ * (privacy_keys_rotate() returns PRIVACY_E_ABORTED), which a later call
+ * resumes. The callback must not call the library on the same context.
+ */
+typedef int (*privacy_rotate_cb)(void *userdata, uint64_t done, uint64_t total);
+
+/**
+ * privacy_keys_rotate - re-wrap every stored key under the primary root key.
+ *
+ * @ctx: a context opened with the new root key added last (the primary)
+ *       and every older root key still configured.
+ * @progress_cb: called as privacy_rotate_cb describes, or NULL.
+ * @userdata: passed to @progress_cb.
+ *
+ * Re-wraps the working keys and every subject's data key that an older
+ * root key wrapped, so that the older key files can be removed (see
+ * docs/keys.md for the procedure). Nothing they encrypt is re-encrypted:
+ * only the wrapped keys change. Keys the primary wraps already are
+ * skipped, so a second call finds nothing to do.
+ *
+ * First every stored key is checked, writing nothing: one wrapped by a
+ * root key that is not configured refuses the whole rotation. Then keys
+ * are re-wrapped in transactions of at most 500. An interruption (a
+ * crash, a storage failure, the callback) loses nothing: every key is
+ * wrapped either by its old root key or by the primary, and a later call
+ * resumes. Other contexts keep working throughout, provided they too have
+ * both keys configured; once the rotation completed, a context opened
+ * with the new root key alone reads everything. Run it again if contexts
+ * whose primary was still the old key added keys meanwhile.
+ *
+ * A call that completed, or that re-wrapped keys before it stopped or
+ * failed, is recorded in the audit log (action "keys.rotate", the primary
+ * root key's id, the outcome). A refusal changed nothing and is not.
+ *
+ * Returns PRIVACY_OK (every key is wrapped by the primary),
+ * PRIVACY_E_ABORTED (@progress_cb stopped it; resume with another call),
+ * PRIVACY_E_CRYPTO (R22: a key is wrapped by a root key that is not
+ * configured; nothing was changed, privacy_errmsg() names the key and its
+ * root key's id), PRIVACY_E_INTEGRITY (a stored key is malformed or does
+ * not authenticate under its root key), PRIVACY_E_MISUSE (inside
+ * privacy_begin(), or after fork), PRIVACY_E_INVALID (NULL @ctx),
+ * PRIVACY_E_BUSY (storage busy, or the keys keep changing under the
+ * rotation: another rotation to another root key, or contexts still
+ * writing keys under an old root key), PRIVACY_E_STORAGE or
+ * PRIVACY_E_NOMEM. After any failure the keys re-wrapped so far stay
+ * re-wrapped; call it again.
+ */
+PRIVACY_EXTERN PRIVACY_WUR int privacy_keys_rotate(privacy_ctx *ctx,
+                                                   privacy_rotate_cb progress_cb,
+                                                   void *userdata);
 
 #ifdef __cplusplus
 }

@@ -37,7 +37,8 @@ enum { PRIVACY_VALUE_MAX = 4096 };
  * key) and records the creation in the audit log, in one transaction.
  *
  * Returns PRIVACY_OK, PRIVACY_E_INVALID (NULL argument, unknown channel),
- * PRIVACY_E_MISUSE, PRIVACY_E_NOMEM, PRIVACY_E_BUSY or PRIVACY_E_STORAGE.
+ * PRIVACY_E_CRYPTO (a keyring could not wrap the new key), PRIVACY_E_MISUSE,
+ * PRIVACY_E_NOMEM, PRIVACY_E_BUSY or PRIVACY_E_STORAGE.
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_create(privacy_ctx *ctx, const privacy_actor *actor,
                                                       const char *channel, char **subject_id_out);
@@ -60,13 +61,18 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_create(privacy_ctx *ctx, const pr
  * The value is encrypted under the subject's key, bound to the subject,
  * field and record (docs/envelope.md); an email also gets a blind index so
  * privacy_subject_find_by_email() finds it. A value set again replaces the
- * old one. Allowed or refused, the write is recorded (R21).
+ * old one, and so do its purposes: pass every purpose the value is now
+ * collected for. Allowed or refused, the write is recorded (R21); inside
+ * privacy_begin() the record belongs to that transaction and a rollback
+ * takes it back with the write it records (nothing was read or changed).
  *
  * Returns PRIVACY_OK, PRIVACY_E_DENIED (refused by the policy, and
  * recorded), PRIVACY_E_INVALID (NULL or malformed argument, invalid UTF-8,
  * too long, an invalid email: nothing recorded), PRIVACY_E_NOT_FOUND (no
  * such subject, or its key was shredded), PRIVACY_E_INTEGRITY,
- * PRIVACY_E_MISUSE, PRIVACY_E_NOMEM, PRIVACY_E_BUSY or PRIVACY_E_STORAGE.
+ * PRIVACY_E_CRYPTO (the subject's key is wrapped by a root key that is not
+ * configured), PRIVACY_E_MISUSE, PRIVACY_E_NOMEM, PRIVACY_E_BUSY,
+ * PRIVACY_E_STORAGE or PRIVACY_E_INTERNAL.
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_set(privacy_ctx *ctx, const privacy_actor *actor,
                                                    const char *subject_id, const char *category,
@@ -93,7 +99,8 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_set(privacy_ctx *ctx, const priva
  * Returns PRIVACY_OK, PRIVACY_E_DENIED (policy or purpose refused, and
  * recorded), PRIVACY_E_NOT_FOUND (no such field or subject, or its key was
  * shredded), PRIVACY_E_CRYPTO (the stored value does not decrypt where it
- * is: it was moved or altered), PRIVACY_E_INTEGRITY, PRIVACY_E_INVALID,
+ * is — it was moved or altered — or the subject's key is wrapped by a root
+ * key that is not configured), PRIVACY_E_INTEGRITY, PRIVACY_E_INVALID,
  * PRIVACY_E_MISUSE, PRIVACY_E_NOMEM, PRIVACY_E_BUSY or PRIVACY_E_STORAGE.
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_get(privacy_ctx *ctx, const privacy_actor *actor,
@@ -129,12 +136,15 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_delete_field(privacy_ctx *ctx,
  * @purpose: why.
  * @subject_id_out: receives the subject's id; release with privacy_free().
  *
- * Looks the address up by its blind index and confirms each hit by
+ * Looks the address up by its blind index and confirms every hit by
  * decrypting the stored address and comparing in constant time, so an
- * index collision never returns the wrong subject. Recorded (R21).
+ * index collision never returns the wrong subject. Only addresses collected
+ * for @purpose count (R2). Recorded (R21).
  *
- * Returns PRIVACY_OK, PRIVACY_E_NOT_FOUND (no subject has it), and the
- * codes of privacy_subject_get().
+ * Returns PRIVACY_OK, PRIVACY_E_NOT_FOUND (no subject has it),
+ * PRIVACY_E_EXISTS (more than one subject has it: the address alone does not
+ * say who is asking; the message says how many), and the codes of
+ * privacy_subject_get().
  */
 PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_find_by_email(privacy_ctx *ctx,
                                                              const privacy_actor *actor,

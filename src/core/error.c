@@ -71,6 +71,7 @@ const char *privacy_strerror(int code)
     case PRIVACY_E_UNVERIFIED: return "PRIVACY_E_UNVERIFIED: identity not verified";
     case PRIVACY_E_MISUSE: return "PRIVACY_E_MISUSE: call not valid in this state";
     case PRIVACY_E_INTERNAL: return "PRIVACY_E_INTERNAL: internal error";
+    case PRIVACY_E_ABORTED: return "PRIVACY_E_ABORTED: stopped by the caller's callback";
     default: return "unknown status code";
     }
 }

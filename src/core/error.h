@@ -25,6 +25,13 @@ typedef struct prv_err {
 #define PRV_PRINTF(f, a)
 #endif
 
+/* 1 if rc is PRIVACY_OK or one of the PRIVACY_E_* codes (a plug-in may
+ * return anything: what is not a status code is a broken plug-in). */
+static inline int prv_is_status(int rc)
+{
+    return rc <= PRIVACY_OK && rc >= PRIVACY_E_ABORTED;
+}
+
 /* Writes the message (truncated to fit) and returns code, so callers can
  * `return prv_err_set(err, PRIVACY_E_INVALID, "...")`. */
 int prv_err_set(prv_err *err, int code, const char *fmt, ...) PRV_PRINTF(3, 4);

@@ -13,20 +13,32 @@ static void absorb(crypto_generichash_state *h, const void *p, size_t n)
     crypto_generichash_update(h, p, n);
 }
 
-void prv_blind_index(const prv_keystore *ks, const char *collection, const char *field,
-                     const char *value, size_t len, uint8_t out[PRV_BLIND_BYTES])
+int prv_blind_index_nth(const prv_keystore *ks, size_t nth, const char *collection,
+                        const char *field, const char *value, size_t len,
+                        uint8_t out[PRV_BLIND_BYTES])
 {
     static const char label[] = "libprivacy/blind-index/v1";
     uint32_t version;
-    const unsigned char *key = prv_keystore_key(ks, PRV_KEY_BLIND_INDEX, &version);
+    const unsigned char *key = prv_keystore_key_nth(ks, PRV_KEY_BLIND_INDEX, nth, &version);
+    if (key == NULL)
+        return 0;
     crypto_generichash_state h;
     crypto_generichash_init(&h, key, PRV_WORKING_KEY_BYTES, 32);
     absorb(&h, label, sizeof label - 1);
     absorb(&h, collection, strlen(collection));
     absorb(&h, field, strlen(field));
     absorb(&h, value, len);
+    /* Only a hint of the version (its low byte): a lookup computes the
+     * index under each loaded version, so versions past 255 still work. */
     out[0] = (uint8_t)version;
     crypto_generichash_final(&h, out + 1, 32);
+    return 1;
+}
+
+void prv_blind_index(const prv_keystore *ks, const char *collection, const char *field,
+                     const char *value, size_t len, uint8_t out[PRV_BLIND_BYTES])
+{
+    (void)prv_blind_index_nth(ks, 0, collection, field, value, len, out);
 }
 
 int prv_ct_equal(const void *a, size_t alen, const void *b, size_t blen)

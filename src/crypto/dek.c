@@ -82,8 +82,13 @@ int prv_dek_get(prv_dek_cache *c, const prv_keystore *ks, prv_store *keystore,
 {
     privacy_record *rec = NULL;
     int rc = prv_store_get(keystore, PRV_DEK_COLLECTION, subject, &rec);
-    if (rc == PRIVACY_E_NOT_FOUND)
+    if (rc == PRIVACY_E_NOT_FOUND) {
+        /* Shredded through another context: its copy here goes too. */
+        size_t i = slot_of(subject);
+        if (strcmp(c->meta[i].subject, subject) == 0)
+            evict(c, i);
         return prv_err_set(err, rc, "keys: the subject has no data key (shredded or never made)");
+    }
     if (rc != PRIVACY_OK)
         return rc;
     uint8_t digest[16];
@@ -113,11 +118,26 @@ int prv_dek_get(prv_dek_cache *c, const prv_keystore *ks, prv_store *keystore,
     return PRIVACY_OK;
 }
 
-int prv_dek_shred(prv_dek_cache *c, prv_store *keystore, const char *subject, prv_err *err)
+int prv_dek_wrapped_by(const char *subject, const uint8_t *body, size_t len,
+                       char kek_id[PRIVACY_KEY_ID_MAX + 1], uint32_t *kek_version)
+{
+    (void)subject; /* the record names its root key; the subject is only in its wrap */
+    return prv_keywrap_wrapped_by(body, len, kek_id, kek_version);
+}
+
+int prv_dek_rewrap(const prv_keystore *ks, const char *subject, const uint8_t *body, size_t len,
+                   uint8_t **out, size_t *out_len, prv_err *err)
+{
+    return prv_keywrap_rewrap(prv_keystore_keks(ks), prv_keystore_keyset(ks), KIND, subject, body,
+                              len, out, out_len, err);
+}
+
+int prv_dek_shred(prv_dek_cache *c, prv_store *keystore, const char *subject, uint64_t *deleted,
+                  prv_err *err)
 {
     size_t i = slot_of(subject);
     if (strcmp(c->meta[i].subject, subject) == 0)
         evict(c, i);
     (void)err;
-    return prv_store_del(keystore, PRV_DEK_COLLECTION, subject, NULL);
+    return prv_store_del(keystore, PRV_DEK_COLLECTION, subject, deleted);
 }

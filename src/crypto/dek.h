@@ -36,8 +36,18 @@ int prv_dek_put(prv_store *keystore, const char *subject, const uint8_t *body, s
 int prv_dek_get(prv_dek_cache *cache, const prv_keystore *ks, prv_store *keystore,
                 const char *subject, const uint8_t **key, uint32_t *version, prv_err *err);
 
+/* Root-key rotation of a subject's wrapped key record (the "dek"
+ * collection): as prv_keywrap_wrapped_by and prv_keywrap_rewrap, for the
+ * record stored under the subject's id. */
+int prv_dek_wrapped_by(const char *subject, const uint8_t *body, size_t len,
+                       char kek_id[PRIVACY_KEY_ID_MAX + 1], uint32_t *kek_version);
+int prv_dek_rewrap(const prv_keystore *ks, const char *subject, const uint8_t *body, size_t len,
+                   uint8_t **out, size_t *out_len, prv_err *err);
+
 /* Crypto-shredding: destroys the subject's wrapped key record (and the
- * cached copy). Idempotent. */
-int prv_dek_shred(prv_dek_cache *cache, prv_store *keystore, const char *subject, prv_err *err);
+ * cached copy). Idempotent: *deleted (if not NULL) tells whether there was
+ * a key to destroy. */
+int prv_dek_shred(prv_dek_cache *cache, prv_store *keystore, const char *subject, uint64_t *deleted,
+                  prv_err *err);
 
 #endif

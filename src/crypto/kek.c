@@ -64,7 +64,7 @@ int prv_keks_add_ring(prv_keks *keks, const privacy_keyring *ring, prv_err *err)
     memset(id, 0, sizeof id);
     int rc = ring->key_id(ring->userdata, id, PRIVACY_KEY_ID_MAX + 1, &version);
     if (rc != PRIVACY_OK)
-        return prv_err_set(err, rc < 0 && rc >= PRIVACY_E_INTERNAL ? rc : PRIVACY_E_INTERNAL,
+        return prv_err_set(err, rc < 0 && prv_is_status(rc) ? rc : PRIVACY_E_INTERNAL,
                            "keyring: key_id failed (%s)", privacy_strerror(rc));
     if (!valid_id(id))
         return prv_err_set(err, PRIVACY_E_INVALID,

@@ -24,4 +24,15 @@ int prv_keywrap_open(const prv_keks *keks, const uint8_t keyset[PRV_KEYWRAP_KEYS
                      const char *kind, const char *name, const uint8_t *body, size_t len,
                      uint32_t *version, uint8_t key_out[PRV_KEYWRAP_KEY_BYTES], prv_err *err);
 
+/* Root-key rotation. wrapped_by reads which root key wrapped a record body
+ * (PRIVACY_E_INTEGRITY, no message, if it is malformed). rewrap unwraps it
+ * with that key and wraps the same key and version under the primary into
+ * *out (prv_free it); *out is NULL when the primary wrapped it already.
+ * Codes as prv_keywrap_open. */
+int prv_keywrap_wrapped_by(const uint8_t *body, size_t len, char kek_id[PRIVACY_KEY_ID_MAX + 1],
+                           uint32_t *kek_version);
+int prv_keywrap_rewrap(const prv_keks *keks, const uint8_t keyset[PRV_KEYWRAP_KEYSET_BYTES],
+                       const char *kind, const char *name, const uint8_t *body, size_t len,
+                       uint8_t **out, size_t *out_len, prv_err *err);
+
 #endif

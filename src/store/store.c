@@ -86,7 +86,7 @@ int prv_store_check_record(const privacy_record *r, prv_err *err)
  * broken backend: it becomes PRIVACY_E_INTERNAL. */
 int prv_store_fail(prv_store *st, int rc)
 {
-    if (rc > 0 || rc < PRIVACY_E_INTERNAL) {
+    if (!prv_is_status(rc)) {
         return prv_err_set(st->err, PRIVACY_E_INTERNAL,
                            "store: the backend returned %d, which is not a status code", rc);
     }
@@ -284,7 +284,7 @@ int prv_store_open(prv_store **out, const privacy_backend *be, const char *uri,
     int rc = be->open(&st->conn, uri, msg, sizeof msg);
     if (rc != PRIVACY_OK) {
         prv_free(st);
-        if (rc > 0 || rc < PRIVACY_E_INTERNAL)
+        if (!prv_is_status(rc))
             return prv_err_set(err, PRIVACY_E_INTERNAL,
                                "store: the backend's open returned %d, which is not a status code",
                                rc);

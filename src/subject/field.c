@@ -8,9 +8,8 @@
 #include "crypto/envelope.h"
 #include "policy/policy.h"
 
-int prv_field_check(struct privacy_ctx *ctx, const char *fn, const char *category,
-                    const char *const *purposes, size_t n_purposes,
-                    char rid[PRV_FIELD_ID_SIZE], const char *subject)
+int prv_field_check_purposes(struct privacy_ctx *ctx, const char *fn, const char *category,
+                             const char *const *purposes, size_t n_purposes)
 {
     if (category == NULL || !prv_policy_knows(ctx->policy, PRV_POLICY_CATEGORY, category))
         return prv_err_set(&ctx->err, PRIVACY_E_INVALID, "%s: R2: not a category of the policy",
@@ -23,10 +22,24 @@ int prv_field_check(struct privacy_ctx *ctx, const char *fn, const char *categor
         if (purposes[i] == NULL ||
             !prv_policy_knows(ctx->policy, PRV_POLICY_PURPOSE, purposes[i]))
             return prv_err_set(&ctx->err, PRIVACY_E_INVALID,
-                               "%s: R2: purposes[%zu] is not a purpose of the policy", fn, i);
+                               "%s: R2: a purpose given is not a purpose of the policy", fn);
     }
-    snprintf(rid, PRV_FIELD_ID_SIZE, "%s.%s", subject, category);
     return PRIVACY_OK;
+}
+
+void prv_field_record_id(char rid[PRV_FIELD_ID_SIZE], const char *subject, const char *category)
+{
+    snprintf(rid, PRV_FIELD_ID_SIZE, "%s.%s", subject, category);
+}
+
+int prv_field_check(struct privacy_ctx *ctx, const char *fn, const char *category,
+                    const char *const *purposes, size_t n_purposes,
+                    char rid[PRV_FIELD_ID_SIZE], const char *subject)
+{
+    int rc = prv_field_check_purposes(ctx, fn, category, purposes, n_purposes);
+    if (rc == PRIVACY_OK)
+        prv_field_record_id(rid, subject, category);
+    return rc;
 }
 
 static prv_envelope_binding binding(const char *subject, const char *rid, const char *category)

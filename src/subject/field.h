@@ -28,7 +28,12 @@ enum {
 struct privacy_ctx;
 
 /* Checks a category and its purposes against the policy's names (R2: a
- * value names what it is collected for) and writes the record id. */
+ * value names what it is collected for). */
+int prv_field_check_purposes(struct privacy_ctx *ctx, const char *fn, const char *category,
+                             const char *const *purposes, size_t n_purposes);
+/* The record id of a subject's field: "<subject>.<category>". */
+void prv_field_record_id(char rid[PRV_FIELD_ID_SIZE], const char *subject, const char *category);
+/* Both: checks, then writes the record id. */
 int prv_field_check(struct privacy_ctx *ctx, const char *fn, const char *category,
                     const char *const *purposes, size_t n_purposes,
                     char rid[PRV_FIELD_ID_SIZE], const char *subject);

@@ -1,6 +1,7 @@
 /* Reading a subject's fields, finding a subject by email, deleting a field.
  * Each call is decided by the policy, checked against the purposes the
  * value was collected for (R2), and recorded allowed or refused (R21). */
+#include <stdint.h>
 #include <string.h>
 
 #include "audit/actor.h"
@@ -165,72 +166,118 @@ int privacy_subject_delete_field(privacy_ctx *ctx, const privacy_actor *actor,
 
 /* ---- find by email ---- */
 
-enum { HITS_MAX = 8 };
-
 typedef struct {
     prv_subject_op o;
     const char *purpose;
     uint8_t index[PRV_BLIND_BYTES];
     const char *norm;
     size_t norm_len;
-    char hit[HITS_MAX][PRIVACY_RECORD_ID_MAX + 1]; /* subject ids */
-    size_t n_hits;
-    char found[PRV_ID_SIZE];
+    char (*hit)[PRV_ID_SIZE]; /* subject ids of one index scan */
+    size_t n_hits, cap;
+    size_t matches;          /* subjects whose stored address is this one */
+    char found[PRV_ID_SIZE]; /* the first of them */
 } find_op;
 
-/* Notes the hits; they are opened after the scan, which must not call
- * back into the store. */
+/* Notes every hit (no cap: a dropped hit could hide the subject asked
+ * for); they are opened after the scan, which must not call back into the
+ * store. */
 static int note_hit(void *userdata, const privacy_record *r)
 {
     find_op *f = userdata;
-    if (r->subject_id != NULL && f->n_hits < HITS_MAX &&
-        strlen(r->subject_id) <= PRIVACY_RECORD_ID_MAX)
-        memcpy(f->hit[f->n_hits++], r->subject_id, strlen(r->subject_id) + 1);
+    if (r->subject_id == NULL || !prv_id_valid(r->subject_id, "sub"))
+        return 0;
+    if (f->n_hits == f->cap) {
+        size_t cap = f->cap == 0 ? 4 : f->cap * 2;
+        char(*hit)[PRV_ID_SIZE] = prv_realloc(f->hit, cap * sizeof *hit);
+        if (hit == NULL)
+            return prv_err_set(&f->o.ctx->err, PRIVACY_E_NOMEM, "out of memory");
+        f->hit = hit;
+        f->cap = cap;
+    }
+    memcpy(f->hit[f->n_hits++], r->subject_id, strlen(r->subject_id) + 1);
     return 0;
 }
 
-static int find_tx(prv_store *st, void *userdata)
+/* Opens and confirms every hit of one index scan. */
+static int confirm_hits(find_op *f, prv_store *st)
 {
-    find_op *f = userdata;
     privacy_ctx *ctx = f->o.ctx;
-    f->n_hits = 0;
-    f->found[0] = '\0';
-    int rc = prv_store_scan(st, PRV_FIELD_COLLECTION, NULL, f->index, sizeof f->index, note_hit,
-                            f);
-    for (size_t i = 0; rc == PRIVACY_OK && i < f->n_hits && f->found[0] == '\0'; i++) {
+    int rc = PRIVACY_OK;
+    for (size_t i = 0; rc == PRIVACY_OK && i < f->n_hits; i++) {
         char rid[PRV_FIELD_ID_SIZE];
-        const char *category = PRV_EMAIL_CATEGORY;
-        if (!prv_id_valid(f->hit[i], "sub"))
-            continue;
-        rc = prv_field_check(ctx, "privacy_subject_find_by_email", category, &f->purpose, 1, rid,
-                             f->hit[i]);
+        prv_field_record_id(rid, f->hit[i], PRV_EMAIL_CATEGORY);
         char *value = NULL, *norm = NULL;
         size_t len = 0, norm_len = 0;
         int outcome = PRIVACY_OK;
-        if (rc == PRIVACY_OK)
-            rc = read_field(ctx, st, f->hit[i], rid, category, f->purpose, &value, &len,
-                            &outcome);
+        rc = read_field(ctx, st, f->hit[i], rid, PRV_EMAIL_CATEGORY, f->purpose, &value, &len,
+                        &outcome);
         /* A hit is confirmed only by the decrypted address itself, compared
          * in constant time: an index collision never finds the wrong one.
          * A stored address that no longer normalises is no match; any other
          * failure (memory) is the call's failure, never "not found". */
         if (rc == PRIVACY_OK && outcome == PRIVACY_OK) {
             int nrc = prv_email_normalise(value, len, &norm, &norm_len, &ctx->err);
-            if (nrc == PRIVACY_OK && prv_ct_equal(norm, norm_len, f->norm, f->norm_len))
-                memcpy(f->found, f->hit[i], PRV_ID_SIZE);
-            else if (nrc != PRIVACY_OK && nrc != PRIVACY_E_INVALID)
+            if (nrc == PRIVACY_OK && prv_ct_equal(norm, norm_len, f->norm, f->norm_len)) {
+                if (f->matches++ == 0)
+                    memcpy(f->found, f->hit[i], sizeof f->found);
+            } else if (nrc != PRIVACY_OK && nrc != PRIVACY_E_INVALID) {
                 rc = nrc;
+            }
         }
         if (rc == PRIVACY_OK)
             prv_err_clear(&ctx->err);
         prv_free(value);
         prv_free(norm);
     }
+    return rc;
+}
+
+/* Looks the address up under the count newest loaded index keys, all of
+ * them: a subject indexed under an older key is found as well. */
+static int lookup(find_op *f, prv_store *st, size_t count)
+{
+    int rc = PRIVACY_OK;
+    for (size_t nth = 0; rc == PRIVACY_OK && nth < count; nth++) {
+        if (!prv_blind_index_nth(f->o.ctx->keys, nth, PRV_FIELD_COLLECTION, PRV_EMAIL_CATEGORY,
+                                 f->norm, f->norm_len, f->index))
+            break;
+        f->n_hits = 0;
+        rc = prv_store_scan(st, PRV_FIELD_COLLECTION, NULL, f->index, sizeof f->index, note_hit,
+                            f);
+        if (rc == PRIVACY_OK)
+            rc = confirm_hits(f, st);
+    }
+    return rc;
+}
+
+/* The outcome recorded: one subject, none, or several — the address alone
+ * then does not say who is asking, and no subject is named. */
+static int find_outcome(const find_op *f)
+{
+    return f->matches == 1 ? PRIVACY_OK : f->matches == 0 ? PRIVACY_E_NOT_FOUND : PRIVACY_E_EXISTS;
+}
+
+static int find_tx(prv_store *st, void *userdata)
+{
+    find_op *f = userdata;
+    privacy_ctx *ctx = f->o.ctx;
+    f->found[0] = '\0';
+    f->matches = 0;
+    /* Under every loaded index key, newest first, so that an address
+     * indexed before the key was rotated is still found. Only when none
+     * finds it, versions that another context added since this one
+     * opened are looked for (one point read) and tried too. */
+    int added = 0;
+    int rc = lookup(f, st, SIZE_MAX);
+    if (rc == PRIVACY_OK && f->matches == 0)
+        rc = prv_keystore_refresh(ctx->keys, prv_subject_keystore(ctx), PRV_KEY_BLIND_INDEX,
+                                  &added, &ctx->err);
+    if (rc == PRIVACY_OK && added > 0)
+        rc = lookup(f, st, (size_t)added);
     if (rc != PRIVACY_OK)
         return rc;
-    f->o.ev.subject = f->found[0] != '\0' ? f->found : NULL;
-    return prv_subject_op_record(&f->o, st,
-                                 f->found[0] != '\0' ? PRIVACY_OK : PRIVACY_E_NOT_FOUND);
+    f->o.ev.subject = find_outcome(f) == PRIVACY_OK ? f->found : NULL;
+    return prv_subject_op_record(&f->o, st, find_outcome(f));
 }
 
 int privacy_subject_find_by_email(privacy_ctx *ctx, const privacy_actor *actor,
@@ -254,15 +301,12 @@ int privacy_subject_find_by_email(privacy_ctx *ctx, const privacy_actor *actor,
     }
     f->purpose = purpose;
     char *norm = NULL;
-    char dummy[PRV_FIELD_ID_SIZE];
-    rc = prv_field_check(ctx, fn, PRV_EMAIL_CATEGORY, &purpose, 1, dummy, "sub_x");
+    rc = prv_field_check_purposes(ctx, fn, PRV_EMAIL_CATEGORY, &purpose, 1);
     if (rc == PRIVACY_OK)
         rc = prv_email_normalise(email, strnlen(email, PRV_EMAIL_INPUT_MAX + 1), &norm,
                                  &f->norm_len, &ctx->err);
     if (rc == PRIVACY_OK) {
         f->norm = norm;
-        prv_blind_index(ctx->keys, PRV_FIELD_COLLECTION, PRV_EMAIL_CATEGORY, norm, f->norm_len,
-                        f->index);
         rc = prv_subject_op_begin(&f->o, ctx, actor, "find", PRV_EMAIL_CATEGORY, purpose, NULL);
         if (rc == PRIVACY_OK &&
             prv_policy_decide(ctx->policy, &ctx->err, prv_actor_role(actor), "read",
@@ -271,15 +315,21 @@ int privacy_subject_find_by_email(privacy_ctx *ctx, const privacy_actor *actor,
                                     purpose);
         else if (rc == PRIVACY_OK) {
             rc = prv_subject_op_run(&f->o, find_tx);
-            if (rc == PRIVACY_OK && f->found[0] == '\0')
+            if (rc == PRIVACY_OK && find_outcome(f) == PRIVACY_E_NOT_FOUND)
                 rc = prv_err_set(&ctx->err, PRIVACY_E_NOT_FOUND,
                                  "%s: no subject has this address (for this purpose)", fn);
+            else if (rc == PRIVACY_OK && find_outcome(f) == PRIVACY_E_EXISTS)
+                rc = prv_err_set(&ctx->err, PRIVACY_E_EXISTS,
+                                 "%s: %zu subjects have this address: it does not say which"
+                                 " one is meant",
+                                 fn, f->matches);
         }
         prv_subject_op_end(&f->o);
     }
     if (rc == PRIVACY_OK)
         memcpy(out, f->found, PRV_ID_SIZE);
     prv_free(norm);
+    prv_free(f->hit);
     prv_free(f);
     if (rc != PRIVACY_OK) {
         prv_free(out);

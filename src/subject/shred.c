@@ -9,6 +9,7 @@
 typedef struct {
     prv_subject_op o;
     const char *subject;
+    uint64_t deleted; /* 1 if a key was destroyed (in this run or an earlier one) */
 } shred_op;
 
 static int shred_tx(prv_store *st, void *userdata)
@@ -17,14 +18,18 @@ static int shred_tx(prv_store *st, void *userdata)
     privacy_ctx *ctx = s->o.ctx;
     int rc = PRIVACY_OK;
     if (prv_subject_keystore(ctx) == st)
-        rc = prv_dek_shred(ctx->dek_cache, st, s->subject, &ctx->err);
-    return rc != PRIVACY_OK ? rc : prv_subject_op_record(&s->o, st, PRIVACY_OK);
+        rc = prv_dek_shred(ctx->dek_cache, st, s->subject, &s->deleted, &ctx->err);
+    /* Nothing destroyed is recorded as such: a record of a shredding that
+     * did not happen would mislead whoever reads the log. */
+    return rc != PRIVACY_OK ? rc
+                            : prv_subject_op_record(&s->o, st,
+                                                    s->deleted ? PRIVACY_OK : PRIVACY_E_NOT_FOUND);
 }
 
 static int shred_keystore_tx(prv_store *st, void *userdata)
 {
     shred_op *s = userdata;
-    return prv_dek_shred(s->o.ctx->dek_cache, st, s->subject, &s->o.ctx->err);
+    return prv_dek_shred(s->o.ctx->dek_cache, st, s->subject, &s->deleted, &s->o.ctx->err);
 }
 
 int prv_subject_shred(privacy_ctx *ctx, const privacy_actor *actor, const char *subject,
@@ -45,6 +50,9 @@ int prv_subject_shred(privacy_ctx *ctx, const privacy_actor *actor, const char *
         rc = prv_store_tx(prv_subject_keystore(ctx), shred_keystore_tx, &s);
     if (rc == PRIVACY_OK)
         rc = prv_subject_op_run(&s.o, shred_tx);
+    if (rc == PRIVACY_OK && !s.deleted)
+        rc = prv_err_set(&ctx->err, PRIVACY_E_NOT_FOUND,
+                         "%s: the subject has no data key (never made, or shredded before)", fn);
     if (rc == PRIVACY_OK && horizon != NULL)
         *horizon = s.o.now + ctx->keystore_backup_retention_us;
     prv_subject_op_end(&s.o);

@@ -27,11 +27,11 @@ const char *conf_code_name(int rc)
         "PRIVACY_E_EXPIRED",    "PRIVACY_E_REVOKED",   "PRIVACY_E_STORAGE",
         "PRIVACY_E_BUSY",       "PRIVACY_E_VERSION",   "PRIVACY_E_POLICY",
         "PRIVACY_E_CARD_DATA",  "PRIVACY_E_UNVERIFIED", "PRIVACY_E_MISUSE",
-        "PRIVACY_E_INTERNAL",
+        "PRIVACY_E_INTERNAL",   "PRIVACY_E_ABORTED",
     };
-    _Static_assert(sizeof names / sizeof names[0] == 1 - PRIVACY_E_INTERNAL,
+    _Static_assert(sizeof names / sizeof names[0] == 1 - PRIVACY_E_ABORTED,
                    "one name per status code");
-    if (rc <= PRIVACY_OK && rc >= PRIVACY_E_INTERNAL)
+    if (rc <= PRIVACY_OK && rc >= PRIVACY_E_ABORTED)
         return names[-rc];
     return "not a status code";
 }

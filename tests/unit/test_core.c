@@ -49,7 +49,7 @@ START_TEST(test_strerror_names_every_code)
         { PRIVACY_E_BUSY, "PRIVACY_E_BUSY" }, { PRIVACY_E_VERSION, "PRIVACY_E_VERSION" },
         { PRIVACY_E_POLICY, "PRIVACY_E_POLICY" }, { PRIVACY_E_CARD_DATA, "PRIVACY_E_CARD_DATA" },
         { PRIVACY_E_UNVERIFIED, "PRIVACY_E_UNVERIFIED" }, { PRIVACY_E_MISUSE, "PRIVACY_E_MISUSE" },
-        { PRIVACY_E_INTERNAL, "PRIVACY_E_INTERNAL" },
+        { PRIVACY_E_INTERNAL, "PRIVACY_E_INTERNAL" }, { PRIVACY_E_ABORTED, "PRIVACY_E_ABORTED" },
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *s = privacy_strerror(codes[i].code);

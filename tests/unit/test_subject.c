@@ -203,6 +203,42 @@ START_TEST(test_subject_find_by_email_any_spelling)
 }
 END_TEST
 
+/* Regression: lookups once stopped at 8 index hits and at the first
+ * confirmed one, so the subject asked for could be missed, or another
+ * subject holding the same address returned. */
+START_TEST(test_subject_find_by_email_sees_every_hit)
+{
+    static const char *const marketing_only[] = { "marketing_email" };
+    char *ids[10] = { NULL };
+    for (int i = 0; i < 9; i++) {
+        ck_assert_int_eq(privacy_subject_create(ctx, shop, "web_form", &ids[i]), PRIVACY_OK);
+        int rc = privacy_subject_set(ctx, shop, ids[i], "contact.email", "ann@example.org",
+                                     marketing_only, 1);
+        ck_assert_msg(rc == PRIVACY_OK, "%s", privacy_errmsg(ctx));
+    }
+    set_ok("contact.email", "Ann@Example.org"); /* the one collected for billing */
+    char *found = NULL;
+    int rc = privacy_subject_find_by_email(ctx, billing, "ann@example.org", "billing", &found);
+    ck_assert_msg(rc == PRIVACY_OK, "%s", privacy_errmsg(ctx));
+    ck_assert_str_eq(found, sub);
+    privacy_free(found);
+    found = NULL;
+    /* A second subject with the address for billing: the address alone no
+     * longer says who is meant. */
+    ck_assert_int_eq(privacy_subject_set(ctx, shop, ids[0], "contact.email", "ann@example.org",
+                                         BILLING, 1),
+                     PRIVACY_OK);
+    ck_assert_int_eq(privacy_subject_find_by_email(ctx, billing, "ann@example.org", "billing",
+                                                   &found),
+                     PRIVACY_E_EXISTS);
+    ck_assert_ptr_null(found);
+    ck_assert(strstr(privacy_errmsg(ctx), "2 subjects") != NULL);
+    for (int i = 0; i < 9; i++)
+        privacy_free(ids[i]);
+    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
+}
+END_TEST
+
 START_TEST(test_subject_reads_refused_inside_caller_transaction)
 {
     set_ok("contact.name", "Zoë");
@@ -321,7 +357,8 @@ START_TEST(test_subject_erasure_horizon)
     ck_assert_int_eq(prv_subject_shred(other, shop, sub, &horizon), PRIVACY_OK);
     ck_assert_int_ge(horizon, now + month);
     ck_assert_int_lt(horizon, now + month + 60 * INT64_C(1000000));
-    ck_assert_int_eq(prv_subject_shred(other, shop, sub, NULL), PRIVACY_OK); /* idempotent */
+    /* Again: nothing left to destroy, and recorded as such. */
+    ck_assert_int_eq(prv_subject_shred(other, shop, sub, NULL), PRIVACY_E_NOT_FOUND);
     ck_assert_int_eq(privacy_audit_verify(other, NULL), PRIVACY_OK);
     privacy_close(other);
 }
@@ -377,6 +414,7 @@ static Suite *subject_suite(void)
     tcase_add_test(tc, test_subject_R22_bad_input_changes_nothing);
     tcase_add_test(tc, test_subject_unknown_subject_not_found_and_recorded);
     tcase_add_test(tc, test_subject_find_by_email_any_spelling);
+    tcase_add_test(tc, test_subject_find_by_email_sees_every_hit);
     tcase_add_test(tc, test_subject_reads_refused_inside_caller_transaction);
     tcase_add_test(tc, test_subject_R19_no_plaintext_in_storage_files);
     tcase_add_test(tc, test_subject_shredded_key_unusable_everywhere);
