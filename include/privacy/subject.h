@@ -152,6 +152,34 @@ PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_find_by_email(privacy_ctx *ctx,
                                                              const char *purpose,
                                                              char **subject_id_out);
 
+/**
+ * Called once per field by privacy_subject_fields(), after its transaction
+ * (so it may call the library). Return 0 to go on; any other value stops
+ * the listing, and privacy_subject_fields() returns it.
+ */
+typedef int (*privacy_field_cb)(void *userdata, const char *category);
+
+/**
+ * privacy_subject_fields - which fields of a subject the actor may read.
+ *
+ * @ctx: the context.
+ * @actor: who asks.
+ * @subject_id: the subject.
+ * @purpose: why: only fields collected for it (R2) in categories the
+ *           actor's role may read for it (R20) are listed.
+ * @cb: called with each category name (never a value), in storage order.
+ * @userdata: passed to @cb.
+ *
+ * One access, recorded (R21). Not inside privacy_begin().
+ *
+ * Returns PRIVACY_OK, what @cb returned to stop, PRIVACY_E_INVALID,
+ * PRIVACY_E_INTEGRITY (a field record was altered), PRIVACY_E_MISUSE,
+ * PRIVACY_E_NOMEM, PRIVACY_E_BUSY or PRIVACY_E_STORAGE.
+ */
+PRIVACY_EXTERN PRIVACY_WUR int privacy_subject_fields(privacy_ctx *ctx, const privacy_actor *actor,
+                                                      const char *subject_id, const char *purpose,
+                                                      privacy_field_cb cb, void *userdata);
+
 #ifdef __cplusplus
 }
 #endif

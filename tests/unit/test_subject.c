@@ -239,6 +239,54 @@ START_TEST(test_subject_find_by_email_sees_every_hit)
 }
 END_TEST
 
+typedef struct {
+    char seen[8][64];
+    int n;
+    int stop_after;
+} listing;
+
+static int note_category(void *userdata, const char *category)
+{
+    listing *l = userdata;
+    snprintf(l->seen[l->n++], sizeof l->seen[0], "%s", category);
+    return l->n == l->stop_after ? PRIVACY_E_EXISTS : 0;
+}
+
+START_TEST(test_subject_fields_lists_names_by_purpose_and_role)
+{
+    set_ok("contact.name", "Zoë");
+    set_ok("contact.shipping_address", "Rruga 1");
+    static const char *const support[] = { "support_response" };
+    ck_assert_int_eq(privacy_subject_set(ctx, service, sub, "contact.phone", "+355 4 123 456",
+                                         support, 1),
+                     PRIVACY_OK);
+    listing l = { .n = 0 };
+    int before = count_entries();
+    ck_assert_int_eq(privacy_subject_fields(ctx, billing, sub, "billing", note_category, &l),
+                     PRIVACY_OK);
+    ck_assert_int_eq(l.n, 2); /* the phone was not collected for billing (R2) */
+    ck_assert_int_eq(count_entries(), before + 1);
+    int has_name = 0, has_address = 0;
+    for (int i = 0; i < l.n; i++) {
+        has_name |= strcmp(l.seen[i], "contact.name") == 0;
+        has_address |= strcmp(l.seen[i], "contact.shipping_address") == 0;
+    }
+    ck_assert(has_name && has_address);
+    l = (listing){ .n = 0 };
+    ck_assert_int_eq(privacy_subject_fields(ctx, marketing, sub, "fulfilment", note_category, &l),
+                     PRIVACY_OK);
+    ck_assert_int_eq(l.n, 0); /* R20: marketing may read none of them */
+    l = (listing){ .n = 0, .stop_after = 1 };
+    ck_assert_int_eq(privacy_subject_fields(ctx, billing, sub, "billing", note_category, &l),
+                     PRIVACY_E_EXISTS);
+    ck_assert_int_eq(l.n, 1);
+    ck_assert_int_eq(privacy_subject_fields(ctx, billing, sub, "billing", NULL, &l),
+                     PRIVACY_E_INVALID);
+    ck_assert_int_eq(privacy_subject_fields(ctx, billing, sub, "resale", note_category, &l),
+                     PRIVACY_E_INVALID);
+}
+END_TEST
+
 START_TEST(test_subject_reads_refused_inside_caller_transaction)
 {
     set_ok("contact.name", "Zoë");
@@ -415,6 +463,7 @@ static Suite *subject_suite(void)
     tcase_add_test(tc, test_subject_unknown_subject_not_found_and_recorded);
     tcase_add_test(tc, test_subject_find_by_email_any_spelling);
     tcase_add_test(tc, test_subject_find_by_email_sees_every_hit);
+    tcase_add_test(tc, test_subject_fields_lists_names_by_purpose_and_role);
     tcase_add_test(tc, test_subject_reads_refused_inside_caller_transaction);
     tcase_add_test(tc, test_subject_R19_no_plaintext_in_storage_files);
     tcase_add_test(tc, test_subject_shredded_key_unusable_everywhere);
