@@ -2,6 +2,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/verify.h"
 #include "backend/sqlite/sqlite_backend.h"
+#include "crypto/keystore.h"
 
 #ifdef __linux__
 #include <linux/magic.h>
@@ -254,6 +257,9 @@ const char BENCH_SQL_PUT[] = "INSERT OR REPLACE INTO records"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const char BENCH_SQL_GET[] = "SELECT id, subject_id, index_key, created, expires, body"
                              " FROM records WHERE collection = ?1 AND id = ?2";
+const char BENCH_SQL_SCAN_INDEX[] = "SELECT id, subject_id, index_key, created, expires, body"
+                                    " FROM records WHERE collection = ?1 AND index_key = ?2"
+                                    " ORDER BY created, id";
 
 void bench_raw_die(const bench_raw_db *r, int rc, const char *what)
 {
@@ -328,6 +334,7 @@ void bench_raw_open(bench_raw_db *r, const char *path)
     r->commit = raw_prepare(r, BENCH_SQL_COMMIT);
     r->put = raw_prepare(r, BENCH_SQL_PUT);
     r->get = raw_prepare(r, BENCH_SQL_GET);
+    r->scan_index = raw_prepare(r, BENCH_SQL_SCAN_INDEX);
 }
 
 void bench_raw_close(bench_raw_db *r)
@@ -336,6 +343,7 @@ void bench_raw_close(bench_raw_db *r)
     sqlite3_finalize(r->commit);
     sqlite3_finalize(r->put);
     sqlite3_finalize(r->get);
+    sqlite3_finalize(r->scan_index);
     int rc = sqlite3_close(r->db);
     if (rc != SQLITE_OK)
         bench_raw_die(r, rc, "sqlite3_close");
@@ -384,4 +392,212 @@ void bench_raw_put(bench_raw_db *r, const privacy_record *rec)
     if (rc != SQLITE_OK)
         bench_raw_die(r, rc, "binding a record");
     bench_raw_run(r, st, BENCH_SQL_PUT);
+}
+
+void bench_raw_reset(bench_raw_db *r, sqlite3_stmt *st)
+{
+    int rc = sqlite3_reset(st);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, "resetting a statement");
+}
+
+int bench_raw_get(bench_raw_db *r, const char *collection, const char *id)
+{
+    sqlite3_stmt *st = r->get;
+    int rc = sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (rc != SQLITE_OK)
+        bench_raw_die(r, rc, "binding a key");
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc != SQLITE_DONE)
+        bench_raw_die(r, rc, BENCH_SQL_GET);
+    bench_raw_reset(r, st);
+    return 0;
+}
+
+/* Copies the file at from to the new file at to and fsyncs it; a source
+ * that does not exist is skipped when optional. */
+static void copy_file(const char *from, const char *to, int optional)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0 && optional && errno == ENOENT)
+        return;
+    if (in < 0)
+        bench_die("cannot open %s: %s", from, strerror(errno));
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0)
+        bench_die("cannot create %s: %s", to, strerror(errno));
+    enum { CHUNK = 1 << 20 };
+    char *buf = bench_xmalloc(CHUNK);
+    for (;;) {
+        ssize_t n = read(in, buf, CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            bench_die("cannot read %s: %s", from, strerror(errno));
+        if (n == 0)
+            break;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(out, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                bench_die("cannot write %s: %s", to, strerror(errno));
+            done += w;
+        }
+    }
+    free(buf);
+    if (fsync(out) != 0)
+        bench_die("cannot fsync %s: %s", to, strerror(errno));
+    if (close(out) != 0)
+        bench_die("cannot close %s: %s", to, strerror(errno));
+    close(in);
+}
+
+void bench_copy_db(const char *dir, const char *from, const char *to)
+{
+    char src[4096], dst[4096];
+    bench_path(src, sizeof src, dir, from, "");
+    bench_path(dst, sizeof dst, dir, to, "");
+    copy_file(src, dst, 0);
+    bench_path(src, sizeof src, dir, from, "-wal");
+    bench_path(dst, sizeof dst, dir, to, "-wal");
+    copy_file(src, dst, 1);
+    /* The new names themselves are durable too. */
+    int d = open(dir, O_RDONLY | O_CLOEXEC);
+    if (d < 0 || fsync(d) != 0)
+        bench_die("cannot fsync %s: %s", dir, strerror(errno));
+    close(d);
+}
+
+/* ---- contexts ---- */
+
+void bench_ctx_die(privacy_ctx *ctx, int rc, const char *what)
+{
+    bench_die("%s: %s (%s)", what, privacy_strerror(rc),
+              ctx != NULL ? privacy_errmsg(ctx) : privacy_errmsg(NULL));
+}
+
+privacy_ctx *bench_ctx_open(privacy_config **cfg_out, const char *path, const uint8_t *root_key,
+                            privacy_clock_fn clock, void *clock_userdata)
+{
+    privacy_config *cfg = NULL;
+    int rc = privacy_config_new(&cfg);
+    if (rc != PRIVACY_OK)
+        bench_ctx_die(NULL, rc, "privacy_config_new");
+    char uri[4200];
+    int n = snprintf(uri, sizeof uri, "sqlite:%s", path);
+    if (n < 0 || (size_t)n >= sizeof uri)
+        bench_die("path too long: %s", path);
+    if ((rc = privacy_config_set_storage(cfg, uri)) != PRIVACY_OK)
+        bench_ctx_die(NULL, rc, "privacy_config_set_storage");
+    if ((rc = privacy_config_set_root_key(cfg, root_key, PRIVACY_ROOT_KEY_BYTES)) != PRIVACY_OK)
+        bench_ctx_die(NULL, rc, "privacy_config_set_root_key");
+    if ((rc = privacy_config_set_clock(cfg, clock, clock_userdata)) != PRIVACY_OK)
+        bench_ctx_die(NULL, rc, "privacy_config_set_clock");
+    privacy_ctx *ctx = NULL;
+    if ((rc = privacy_open(&ctx, cfg)) != PRIVACY_OK)
+        bench_ctx_die(NULL, rc, "privacy_open");
+    *cfg_out = cfg;
+    return ctx;
+}
+
+void bench_ctx_close(privacy_ctx *ctx, privacy_config *cfg)
+{
+    privacy_close(ctx);
+    privacy_config_free(cfg);
+}
+
+/* ---- audit rows ---- */
+
+/* The label entry.c's MAC starts with, its NUL included (docs/audit.md):
+ * mac = BLAKE2b-256(audit key, label | every byte of the entry before the
+ * mac). Verifying the baseline's rows checks that it is right. */
+static const char AUDIT_MAC_LABEL[] = "libprivacy/audit/v1";
+
+void bench_audit_chain_init(bench_audit_chain *c, const unsigned char *key, const char *chain)
+{
+    memset(c, 0, sizeof *c);
+    c->key = key;
+    int n = snprintf(c->chain, sizeof c->chain, "%s", chain);
+    if (n <= 0 || (size_t)n >= sizeof c->chain)
+        bench_die("unexpected chain id");
+    c->chain_len = (size_t)n;
+}
+
+size_t bench_audit_plan(bench_audit_chain *c, const prv_audit_event *ev, int64_t time,
+                        uint8_t body[PRV_AUDIT_BODY_MAX], char id[PRV_AUDIT_ID_SIZE])
+{
+    prv_audit_entry e;
+    memset(&e, 0, sizeof e);
+    memcpy(e.chain, c->chain, c->chain_len + 1);
+    e.seq = ++c->seq;
+    e.time = time;
+    e.outcome = ev->outcome;
+    const char *value[PRV_AF_COUNT] = {
+        [PRV_AF_ACTOR] = ev->actor,     [PRV_AF_ROLE] = ev->role,
+        [PRV_AF_ACTION] = ev->action,   [PRV_AF_CATEGORY] = ev->category,
+        [PRV_AF_PURPOSE] = ev->purpose, [PRV_AF_RECIPIENT] = ev->recipient,
+        [PRV_AF_SUBJECT] = ev->subject, [PRV_AF_OBJECT] = ev->object,
+    };
+    for (int f = 0; f < PRV_AF_COUNT; f++) {
+        e.field[f] = value[f];
+        e.field_len[f] = value[f] != NULL ? strlen(value[f]) : 0;
+    }
+    if (e.seq == 1)
+        prv_audit_genesis(c->key, c->chain, e.prev);
+    else
+        memcpy(e.prev, c->mac, PRV_AUDIT_MAC);
+    size_t len = prv_audit_encode(&e, c->key, body);
+    memcpy(c->mac, e.mac, PRV_AUDIT_MAC);
+    /* The baseline computes the MAC itself. */
+    sodium_memzero(body + len - PRV_AUDIT_MAC, PRV_AUDIT_MAC);
+    prv_audit_record_id(id, c->chain, e.seq);
+    return len;
+}
+
+void bench_audit_mac(const unsigned char *key, uint8_t *body, size_t len)
+{
+    crypto_generichash_state h;
+    if (len < PRV_AUDIT_MAC ||
+        crypto_generichash_init(&h, key, PRV_WORKING_KEY_BYTES, PRV_AUDIT_MAC) != 0 ||
+        crypto_generichash_update(&h, (const unsigned char *)AUDIT_MAC_LABEL,
+                                  sizeof AUDIT_MAC_LABEL) != 0 ||
+        crypto_generichash_update(&h, body, len - PRV_AUDIT_MAC) != 0 ||
+        crypto_generichash_final(&h, body + len - PRV_AUDIT_MAC, PRV_AUDIT_MAC) != 0)
+        bench_die("crypto_generichash failed");
+}
+
+privacy_record bench_audit_row(const bench_audit_chain *c, const char *id, const char *subject,
+                               int64_t time, const uint8_t *body, size_t len)
+{
+    /* As prv_audit_record() and prv_audit_put() make it: no expiry. */
+    privacy_record rec = {
+        .collection = PRV_AUDIT_COLLECTION,
+        .id = id,
+        .subject_id = subject,
+        .index_key = (const uint8_t *)c->chain,
+        .index_key_len = c->chain_len,
+        .created = time,
+        .expires = 0,
+        .body = body,
+        .body_len = len,
+    };
+    return rec;
+}
+
+uint64_t bench_audit_verify_file(const char *path, const unsigned char *key)
+{
+    prv_err err;
+    prv_store *st = NULL;
+    bench_store_open(&st, path, &err);
+    uint64_t n = 0;
+    int rc = prv_audit_verify(st, key, NULL, &n, &err);
+    if (rc != PRIVACY_OK)
+        bench_die("prv_audit_verify(%s): %s (%d)", path, err.msg, rc);
+    prv_store_close(st, 0);
+    return n;
 }

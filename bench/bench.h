@@ -13,8 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/entry.h"
+#include "audit/log.h"
 #include "core/error.h"
 #include "privacy/backend.h"
+#include "privacy/privacy.h"
 #include "store/store.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -108,12 +111,13 @@ extern const char BENCH_SQL_BEGIN[];
 extern const char BENCH_SQL_COMMIT[];
 extern const char BENCH_SQL_PUT[];
 extern const char BENCH_SQL_GET[];
+extern const char BENCH_SQL_SCAN_INDEX[];
 
 /* A raw connection to a file the library created, with the backend's
  * statements prepared once (SQLITE_PREPARE_PERSISTENT). */
 typedef struct bench_raw_db {
     sqlite3 *db;
-    sqlite3_stmt *begin, *commit, *put, *get;
+    sqlite3_stmt *begin, *commit, *put, *get, *scan_index;
 } bench_raw_db;
 
 /* Prints what failed with SQLite's message and exits with status 1. */
@@ -135,5 +139,63 @@ void bench_raw_commit(bench_raw_db *r);
  * subject or index key: NULL; expires 0: NULL; an empty body: an empty
  * blob), then stepped and reset. */
 void bench_raw_put(bench_raw_db *r, const privacy_record *rec);
+/* Resets a statement, checked. */
+void bench_raw_reset(bench_raw_db *r, sqlite3_stmt *st);
+/* Binds (collection, id) to the backend's SELECT by key and steps it once:
+ * returns 1 with the row current in r->get (read its columns, then
+ * bench_raw_reset(r, r->get)), or 0 when there is no such row (the
+ * statement is then reset). */
+int bench_raw_get(bench_raw_db *r, const char *collection, const char *id);
+
+/* Copies the database file dir/from (and its WAL, if it has one) to
+ * dir/to, and fsyncs the copy: a second file with the same pages, so the
+ * baseline works on the very rows the library built. Nothing may have the
+ * source open for writing. */
+void bench_copy_db(const char *dir, const char *from, const char *to);
+
+/* ---- contexts (the public API) ---- */
+
+/* Prints what failed with the context's message and exits with status 1. */
+_Noreturn void bench_ctx_die(privacy_ctx *ctx, int rc, const char *what);
+/* Opens a context on the SQLite file at path with a raw root key; clock
+ * NULL: the system's real-time clock. *cfg_out is the configuration, kept
+ * for bench_ctx_close. */
+privacy_ctx *bench_ctx_open(privacy_config **cfg_out, const char *path, const uint8_t *root_key,
+                            privacy_clock_fn clock, void *clock_userdata);
+void bench_ctx_close(privacy_ctx *ctx, privacy_config *cfg);
+
+/* ---- audit rows, for baselines that write them raw ---- */
+
+/* A chain whose rows a baseline writes itself: its entries are planned
+ * (untimed) with the library's own encoder, and the baseline computes each
+ * entry's MAC while timed (bench_audit_mac), so its rows are the rows the
+ * library would write, byte for byte, and verify as a chain. */
+typedef struct bench_audit_chain {
+    const unsigned char *key; /* the audit key (guarded memory of a context) */
+    char chain[PRV_ID_SIZE];  /* the chain id, the rows' index key */
+    size_t chain_len;
+    uint64_t seq;                /* of the last planned entry */
+    uint8_t mac[PRV_AUDIT_MAC]; /* its MAC, which the next entry chains from */
+} bench_audit_chain;
+
+/* A chain with id `chain` ("chn_" + 32 hex), no entries yet. */
+void bench_audit_chain_init(bench_audit_chain *c, const unsigned char *key, const char *chain);
+/* Plans the chain's next entry: what prv_audit_prepare() makes of ev at
+ * time, encoded by prv_audit_encode() into body with its MAC (the last
+ * PRV_AUDIT_MAC bytes) zeroed, and its record id. Returns the length. */
+size_t bench_audit_plan(bench_audit_chain *c, const prv_audit_event *ev, int64_t time,
+                        uint8_t body[PRV_AUDIT_BODY_MAX], char id[PRV_AUDIT_ID_SIZE]);
+/* The raw work of an entry's MAC: keyed BLAKE2b-256 (crypto_generichash,
+ * the audit key) over the bytes the library MACs (its label, then the
+ * entry before the MAC), written where the library writes it: the last
+ * PRV_AUDIT_MAC bytes of the body. */
+void bench_audit_mac(const unsigned char *key, uint8_t *body, size_t len);
+/* The row of an entry, as prv_audit_put() writes it. */
+privacy_record bench_audit_row(const bench_audit_chain *c, const char *id, const char *subject,
+                               int64_t time, const uint8_t *body, size_t len);
+/* Verifies every audit row of the file at path with the audit key
+ * (prv_audit_verify, through a store of its own) and returns how many
+ * entries it checked. */
+uint64_t bench_audit_verify_file(const char *path, const unsigned char *key);
 
 #endif

@@ -57,11 +57,6 @@ enum {
     VERIFY_ROUNDS = 5,        /* timed verifications, plus one warm-up */
 };
 
-/* The label entry.c's MAC starts with, its NUL included (docs/audit.md):
- * mac = BLAKE2b-256(audit key, label | every byte of the entry before the
- * mac). The verification of raw.db at the end checks that it is right. */
-static const char MAC_LABEL[] = "libprivacy/audit/v1";
-
 /* Realistic values: staff and service accounts, and roles, categories and
  * purposes of the default policy (src/policy/default_policy.json) with its
  * actions (read, write, disclose). */
@@ -101,8 +96,9 @@ typedef struct bench_state {
     privacy_ctx *ctx;        /* the library's side, on ours.db */
     bench_raw_db raw;        /* raw SQLite on raw.db */
     const unsigned char *key; /* the context's audit key (guarded memory) */
-    char chain[PRV_ID_SIZE];  /* the context's chain id, the rows' index key */
-    size_t chain_len;
+    /* The context's chain as the plan sees it (its id is the rows' index
+     * key), with the planned entries' sequence numbers and MACs. */
+    bench_audit_chain chain;
 
     int64_t clock_us; /* the context's clock: each reading returns it and adds 1 */
 
@@ -110,8 +106,6 @@ typedef struct bench_state {
     planned *plan;
     size_t nplan;
     int per_tx, tx_per_step; /* the figure's shape */
-    uint64_t plan_seq;
-    uint8_t plan_mac[PRV_AUDIT_MAC];
     int64_t plan_clock_end; /* clock_us once the context wrote the round */
 
     prv_audit_prepared *p; /* the library side's entry being written */
@@ -125,44 +119,6 @@ static int64_t bench_clock(void *userdata)
 {
     bench_state *s = userdata;
     return s->clock_us++;
-}
-
-static _Noreturn void ctx_die(privacy_ctx *ctx, int rc, const char *what)
-{
-    bench_die("%s: %s (%s)", what, privacy_strerror(rc),
-              ctx != NULL ? privacy_errmsg(ctx) : privacy_errmsg(NULL));
-}
-
-/* Opens a context on the file at path with the root key; clock NULL: the
- * system's real-time clock. */
-static privacy_ctx *open_ctx(privacy_config **cfg_out, const char *path, const uint8_t *root_key,
-                             privacy_clock_fn clock, void *clock_userdata)
-{
-    privacy_config *cfg = NULL;
-    int rc = privacy_config_new(&cfg);
-    if (rc != PRIVACY_OK)
-        ctx_die(NULL, rc, "privacy_config_new");
-    char uri[4200];
-    int n = snprintf(uri, sizeof uri, "sqlite:%s", path);
-    if (n < 0 || (size_t)n >= sizeof uri)
-        bench_die("path too long: %s", path);
-    if ((rc = privacy_config_set_storage(cfg, uri)) != PRIVACY_OK)
-        ctx_die(NULL, rc, "privacy_config_set_storage");
-    if ((rc = privacy_config_set_root_key(cfg, root_key, PRIVACY_ROOT_KEY_BYTES)) != PRIVACY_OK)
-        ctx_die(NULL, rc, "privacy_config_set_root_key");
-    if ((rc = privacy_config_set_clock(cfg, clock, clock_userdata)) != PRIVACY_OK)
-        ctx_die(NULL, rc, "privacy_config_set_clock");
-    privacy_ctx *ctx = NULL;
-    if ((rc = privacy_open(&ctx, cfg)) != PRIVACY_OK)
-        ctx_die(NULL, rc, "privacy_open");
-    *cfg_out = cfg;
-    return ctx;
-}
-
-static void close_ctx(privacy_ctx *ctx, privacy_config *cfg)
-{
-    privacy_close(ctx);
-    privacy_config_free(cfg);
 }
 
 /* A random realistic event; the subject id is fresh ("sub_" + 32 hex). */
@@ -198,14 +154,14 @@ static void append_one(privacy_ctx *ctx, prv_audit_prepared *p, const prv_audit_
     int64_t now;
     int rc = prv_ctx_now(ctx, &now);
     if (rc != PRIVACY_OK)
-        ctx_die(ctx, rc, "prv_ctx_now");
+        bench_ctx_die(ctx, rc, "prv_ctx_now");
     rc = prv_audit_prepare(ctx->audit, ctx->keys, now, ev, p, &ctx->err);
     if (rc != PRIVACY_OK)
-        ctx_die(ctx, rc, "prv_audit_prepare");
+        bench_ctx_die(ctx, rc, "prv_audit_prepare");
     int in_tx = prv_store_in_tx(ctx->store);
     rc = prv_store_tx(ctx->store, put_entry, p);
     if (rc != PRIVACY_OK)
-        ctx_die(ctx, rc, "prv_store_tx(prv_audit_put)");
+        bench_ctx_die(ctx, rc, "prv_store_tx(prv_audit_put)");
     prv_audit_advance(ctx->audit, p, in_tx);
 }
 
@@ -216,11 +172,11 @@ static void append_tx(privacy_ctx *ctx, prv_audit_prepared *p, const prv_audit_e
 {
     int rc;
     if (n > 1 && (rc = privacy_begin(ctx)) != PRIVACY_OK)
-        ctx_die(ctx, rc, "privacy_begin");
+        bench_ctx_die(ctx, rc, "privacy_begin");
     for (size_t i = 0; i < n; i++)
         append_one(ctx, p, ev[i]);
     if (n > 1 && (rc = privacy_commit(ctx)) != PRIVACY_OK)
-        ctx_die(ctx, rc, "privacy_commit");
+        bench_ctx_die(ctx, rc, "privacy_commit");
 }
 
 /* The entries of step k of the round. */
@@ -250,18 +206,6 @@ static uint64_t ours_append(void *arg, int step)
 
 /* ---- the baseline: keyed BLAKE2b-256 and raw SQLite ---- */
 
-/* The MAC of a planned entry over the bytes the library hashes, written
- * where the library writes it: the last PRV_AUDIT_MAC bytes of the body. */
-static void raw_mac(const unsigned char *key, uint8_t *body, size_t len)
-{
-    crypto_generichash_state h;
-    if (crypto_generichash_init(&h, key, PRV_WORKING_KEY_BYTES, PRV_AUDIT_MAC) != 0 ||
-        crypto_generichash_update(&h, (const unsigned char *)MAC_LABEL, sizeof MAC_LABEL) != 0 ||
-        crypto_generichash_update(&h, body, len - PRV_AUDIT_MAC) != 0 ||
-        crypto_generichash_final(&h, body + len - PRV_AUDIT_MAC, PRV_AUDIT_MAC) != 0)
-        bench_die("crypto_generichash failed");
-}
-
 static uint64_t base_append(void *arg, int step)
 {
     bench_state *s = arg;
@@ -270,19 +214,9 @@ static uint64_t base_append(void *arg, int step)
         bench_raw_begin(&s->raw);
         for (int i = 0; i < s->per_tx; i++) {
             planned *e = &pl[(size_t)t * (size_t)s->per_tx + (size_t)i];
-            raw_mac(s->key, e->body, e->len);
-            /* As prv_audit_record() makes the row: no expiry. */
-            privacy_record rec = {
-                .collection = PRV_AUDIT_COLLECTION,
-                .id = e->id,
-                .subject_id = e->what.subject,
-                .index_key = (const uint8_t *)s->chain,
-                .index_key_len = s->chain_len,
-                .created = e->time,
-                .expires = 0,
-                .body = e->body,
-                .body_len = e->len,
-            };
+            bench_audit_mac(s->key, e->body, e->len);
+            privacy_record rec =
+                bench_audit_row(&s->chain, e->id, e->what.subject, e->time, e->body, e->len);
             bench_raw_put(&s->raw, &rec);
         }
         bench_raw_commit(&s->raw);
@@ -297,13 +231,13 @@ static uint64_t base_append(void *arg, int step)
  * every entry before it, so the bodies were the same). */
 static void check_round(const bench_state *s)
 {
-    if (s->plan_seq == 0)
+    if (s->chain.seq == 0)
         return;
     if (s->clock_us != s->plan_clock_end)
         bench_die("the context read its clock %+lld times off the plan of one per entry",
                   (long long)(s->clock_us - s->plan_clock_end));
-    if (s->p->e.seq != s->plan_seq ||
-        sodium_memcmp(s->p->e.mac, s->plan_mac, PRV_AUDIT_MAC) != 0)
+    if (s->p->e.seq != s->chain.seq ||
+        sodium_memcmp(s->p->e.mac, s->chain.mac, PRV_AUDIT_MAC) != 0)
         bench_die("the context's entry %llu is not the one planned for it",
                   (unsigned long long)s->p->e.seq);
 }
@@ -313,34 +247,9 @@ static void check_round(const bench_state *s)
 static void plan_entry(bench_state *s, planned *pl, int64_t time)
 {
     random_event(&pl->what);
-    const prv_audit_event *ev = &pl->what.ev;
     pl->time = time;
-    prv_audit_entry e;
-    memset(&e, 0, sizeof e);
-    memcpy(e.chain, s->chain, s->chain_len + 1);
-    e.seq = ++s->plan_seq;
-    e.time = pl->time;
-    e.outcome = ev->outcome;
-    const char *value[PRV_AF_COUNT] = {
-        [PRV_AF_ACTOR] = ev->actor,     [PRV_AF_ROLE] = ev->role,
-        [PRV_AF_ACTION] = ev->action,   [PRV_AF_CATEGORY] = ev->category,
-        [PRV_AF_PURPOSE] = ev->purpose, [PRV_AF_RECIPIENT] = ev->recipient,
-        [PRV_AF_SUBJECT] = ev->subject, [PRV_AF_OBJECT] = ev->object,
-    };
-    for (int f = 0; f < PRV_AF_COUNT; f++) {
-        e.field[f] = value[f];
-        e.field_len[f] = value[f] != NULL ? strlen(value[f]) : 0;
-    }
-    if (e.seq == 1)
-        prv_audit_genesis(s->key, s->chain, e.prev);
-    else
-        memcpy(e.prev, s->plan_mac, PRV_AUDIT_MAC);
-    pl->len = prv_audit_encode(&e, s->key, pl->body);
+    pl->len = bench_audit_plan(&s->chain, &pl->what.ev, time, pl->body, pl->id);
     s->body_bytes += pl->len;
-    memcpy(s->plan_mac, e.mac, PRV_AUDIT_MAC);
-    /* The baseline computes the MAC itself. */
-    sodium_memzero(pl->body + pl->len - PRV_AUDIT_MAC, PRV_AUDIT_MAC);
-    prv_audit_record_id(pl->id, s->chain, e.seq);
 }
 
 static void plan_round(bench_state *s, size_t steps)
@@ -384,7 +293,7 @@ static uint64_t verify_step(void *arg, int step)
     int rc = prv_audit_verify(ctx->store, prv_keystore_key(ctx->keys, PRV_KEY_AUDIT, NULL), NULL,
                               &entries, &ctx->err);
     if (rc != PRIVACY_OK)
-        ctx_die(ctx, rc, "prv_audit_verify");
+        bench_ctx_die(ctx, rc, "prv_audit_verify");
     if (entries != v->expect)
         bench_die("prv_audit_verify checked %llu entries, not %llu", (unsigned long long)entries,
                   (unsigned long long)v->expect);
@@ -399,7 +308,7 @@ static void run_verify(const char *dir, const uint8_t *root_key, prv_audit_prepa
     char path[4096];
     bench_path(path, sizeof path, dir, "verify.db", "");
     privacy_config *cfg = NULL;
-    privacy_ctx *ctx = open_ctx(&cfg, path, root_key, NULL, NULL);
+    privacy_ctx *ctx = bench_ctx_open(&cfg, path, root_key, NULL, NULL);
 
     int64_t t0 = bench_now_ns();
     event_slot *ev = bench_xcalloc(VERIFY_TX, sizeof *ev);
@@ -408,40 +317,25 @@ static void run_verify(const char *dir, const uint8_t *root_key, prv_audit_prepa
             random_event(&ev[i]);
         int rc = privacy_begin(ctx);
         if (rc != PRIVACY_OK)
-            ctx_die(ctx, rc, "privacy_begin");
+            bench_ctx_die(ctx, rc, "privacy_begin");
         for (size_t i = 0; i < VERIFY_TX; i++)
             append_one(ctx, p, &ev[i].ev);
         if ((rc = privacy_commit(ctx)) != PRIVACY_OK)
-            ctx_die(ctx, rc, "privacy_commit");
+            bench_ctx_die(ctx, rc, "privacy_commit");
     }
     free(ev);
     /* The chain ends with its context, as in production: one close entry. */
-    close_ctx(ctx, cfg);
+    bench_ctx_close(ctx, cfg);
     fprintf(stderr, "bench: built an audit log of %d entries (%d per transaction) in %.1f s\n",
             VERIFY_ENTRIES, VERIFY_TX, (double)(bench_now_ns() - t0) / 1e9);
 
-    verify_state v = { open_ctx(&cfg, path, root_key, NULL, NULL), VERIFY_ENTRIES + 1 };
+    verify_state v = { bench_ctx_open(&cfg, path, root_key, NULL, NULL), VERIFY_ENTRIES + 1 };
     bench_run_alone("audit_verify", VERIFY_ROUNDS, 1, &v, NULL, verify_step);
-    close_ctx(v.ctx, cfg);
+    bench_ctx_close(v.ctx, cfg);
     bench_remove_db(dir, "verify.db");
 }
 
 /* ---- set-up and checks ---- */
-
-/* Verifies the audit rows of the file at path with the audit key, through
- * a store of its own: every entry's MAC, place and chaining. */
-static uint64_t verify_file(const char *path, const unsigned char *key)
-{
-    prv_err err;
-    prv_store *st = NULL;
-    bench_store_open(&st, path, &err);
-    uint64_t n = 0;
-    int rc = prv_audit_verify(st, key, NULL, &n, &err);
-    if (rc != PRIVACY_OK)
-        bench_die("prv_audit_verify(%s): %s (%d)", path, err.msg, rc);
-    prv_store_close(st, 0);
-    return n;
-}
 
 /* raw.db gets the fold record a store set up by privacy_open has, under
  * the same audit key, so that its log verifies the same way. */
@@ -477,15 +371,12 @@ int main(void)
 
     /* ours.db is made by privacy_open (the schema, then the working keys);
      * raw.db by the library's store alone. Each has one connection. */
-    s.ctx = open_ctx(&s.cfg, ours_path, root_key, bench_clock, &s);
+    s.ctx = bench_ctx_open(&s.cfg, ours_path, root_key, bench_clock, &s);
     s.key = prv_keystore_key(s.ctx->keys, PRV_KEY_AUDIT, NULL);
     bench_create_db(raw_path);
     init_fold(raw_path, s.key);
     bench_raw_open(&s.raw, raw_path);
-    int n = snprintf(s.chain, sizeof s.chain, "%s", prv_audit_chain_id(s.ctx->audit));
-    if (n <= 0 || (size_t)n >= sizeof s.chain)
-        bench_die("unexpected chain id");
-    s.chain_len = (size_t)n;
+    bench_audit_chain_init(&s.chain, s.key, prv_audit_chain_id(s.ctx->audit));
 
     s.per_tx = BATCH;
     s.tx_per_step = 1;
@@ -522,18 +413,18 @@ int main(void)
     /* Both files hold the same chain: the raw rows verify with the
      * context's key as the context's own do. */
     bench_raw_close(&s.raw);
-    uint64_t in_raw = verify_file(raw_path, s.key);
+    uint64_t in_raw = bench_audit_verify_file(raw_path, s.key);
     uint64_t in_ours = 0;
     int rc = prv_audit_verify(s.ctx->store, s.key, NULL, &in_ours, &s.ctx->err);
     if (rc != PRIVACY_OK)
-        ctx_die(s.ctx, rc, "prv_audit_verify(ours.db)");
+        bench_ctx_die(s.ctx, rc, "prv_audit_verify(ours.db)");
     if (in_raw != s.appended || in_ours != s.appended)
         bench_die("entries: %llu written to each file, but %llu in ours.db and %llu in raw.db",
                   (unsigned long long)s.appended, (unsigned long long)in_ours,
                   (unsigned long long)in_raw);
     fprintf(stderr, "bench: %llu entries (%.0f body bytes on average) in each file verified alike\n",
             (unsigned long long)s.appended, (double)s.body_bytes / (double)s.appended);
-    close_ctx(s.ctx, s.cfg);
+    bench_ctx_close(s.ctx, s.cfg);
     bench_remove_db(dir, "ours.db");
     bench_remove_db(dir, "raw.db");
 
