@@ -12,6 +12,7 @@
 
 #include "core/context.h"
 #include "crypto/keystore.h"
+#include "test_keyring.h"
 #include "testutil.h"
 
 static tu_store S;
@@ -275,69 +276,9 @@ END_TEST
 
 /* ---- a keyring: the root key held by "someone else" ---- */
 
-typedef struct {
-    uint8_t key[crypto_secretbox_KEYBYTES];
-    const char *id;
-    int fail_wrap;   /* the key service is unreachable when wrapping */
-    int fail_unwrap; /* ... when unwrapping */
-    int wraps;       /* calls to wrap */
-} test_ring;
-
-static int ring_key_id(void *ud, char *id, size_t n, uint32_t *version)
+static int open_with_ring(privacy_ctx **ctx, tu_ring *r)
 {
-    test_ring *r = ud;
-    snprintf(id, n, "%s", r->id);
-    *version = 7;
-    return PRIVACY_OK;
-}
-
-/* secretbox under a key derived from (ring key, BLAKE2b(ad)): unwrapping
- * with other associated data fails, as the contract asks. */
-static void ring_subkey(const test_ring *r, const uint8_t *ad, size_t ad_len,
-                        uint8_t k[crypto_secretbox_KEYBYTES])
-{
-    crypto_generichash(k, crypto_secretbox_KEYBYTES, ad, ad_len, r->key, sizeof r->key);
-}
-
-static int ring_wrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t *key,
-                     size_t key_len, privacy_alloc_fn alloc, uint8_t **out, size_t *out_len)
-{
-    test_ring *r = ud;
-    r->wraps++;
-    if (r->fail_wrap)
-        return PRIVACY_E_STORAGE;
-    uint8_t k[crypto_secretbox_KEYBYTES];
-    ring_subkey(r, ad, ad_len, k);
-    size_t n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + key_len;
-    uint8_t *w = alloc(n);
-    if (w == NULL)
-        return PRIVACY_E_NOMEM;
-    randombytes_buf(w, crypto_secretbox_NONCEBYTES);
-    crypto_secretbox_easy(w + crypto_secretbox_NONCEBYTES, key, key_len, w, k);
-    *out = w;
-    *out_len = n;
-    return PRIVACY_OK;
-}
-
-static int ring_unwrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t *w, size_t n,
-                       uint8_t *key_out, size_t key_len)
-{
-    test_ring *r = ud;
-    if (r->fail_unwrap)
-        return PRIVACY_E_STORAGE;
-    uint8_t k[crypto_secretbox_KEYBYTES];
-    ring_subkey(r, ad, ad_len, k);
-    if (n != crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + key_len ||
-        crypto_secretbox_open_easy(key_out, w + crypto_secretbox_NONCEBYTES,
-                                   n - crypto_secretbox_NONCEBYTES, w, k) != 0)
-        return PRIVACY_E_CRYPTO;
-    return PRIVACY_OK;
-}
-
-static int open_with_ring(privacy_ctx **ctx, test_ring *r)
-{
-    privacy_keyring kr = { .version = PRIVACY_KEYRING_VERSION, .userdata = r,
-                           .key_id = ring_key_id, .wrap = ring_wrap, .unwrap = ring_unwrap };
+    privacy_keyring kr = tu_keyring(r);
     privacy_config *cfg;
     ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
@@ -350,7 +291,7 @@ static int open_with_ring(privacy_ctx **ctx, test_ring *r)
 
 START_TEST(test_keys_keyring_wraps_and_unwraps)
 {
-    test_ring r = { .id = "kms:shop/root" };
+    tu_ring r = { .id = "kms:shop/root", .version = 7 };
     randombytes_buf(r.key, sizeof r.key);
     privacy_ctx *ctx;
     /* An unreachable key service is an outage, not tampering; and a store
@@ -369,10 +310,10 @@ START_TEST(test_keys_keyring_wraps_and_unwraps)
     r.fail_unwrap = 1;
     assert_msg(open_with_ring(&ctx, &r), PRIVACY_E_STORAGE, "keyring: unwrap failed");
     r.fail_unwrap = 0;
-    test_ring other = r;
+    tu_ring other = r;
     other.id = "kms:shop/other";
     assert_msg(open_with_ring(&ctx, &other), PRIVACY_E_CRYPTO, "wrong root key");
-    test_ring liar = r; /* same id, different key: the wrap does not authenticate */
+    tu_ring liar = r; /* same id, different key: the wrap does not authenticate */
     randombytes_buf(liar.key, sizeof liar.key);
     assert_msg(open_with_ring(&ctx, &liar), PRIVACY_E_INTEGRITY, "does not authenticate");
 }
@@ -461,17 +402,18 @@ END_TEST
 
 START_TEST(test_keys_keyring_registration_rules)
 {
-    test_ring r = { .id = "kms:shop/root" };
-    privacy_keyring kr = { .version = 2, .userdata = &r, .key_id = ring_key_id,
-                           .wrap = ring_wrap, .unwrap = ring_unwrap };
+    tu_ring r = { .id = "kms:shop/root" };
+    privacy_keyring kr = tu_keyring(&r);
+    kr.version = 2;
     privacy_config *cfg;
     ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
     assert_msg(privacy_config_set_keyring(cfg, &kr), PRIVACY_E_VERSION,
                "keyring version 2 is not supported; this library knows versions 1 to 1");
     kr.version = 1;
+    privacy_keyring full = kr;
     kr.unwrap = NULL;
     assert_msg(privacy_config_set_keyring(cfg, &kr), PRIVACY_E_INVALID, "member 'unwrap' is NULL");
-    kr.unwrap = ring_unwrap;
+    kr.unwrap = full.unwrap;
     r.id = "has space";
     assert_msg(privacy_config_set_keyring(cfg, &kr), PRIVACY_E_INVALID, "printable ASCII");
     assert_msg(privacy_config_set_keyring(NULL, &kr), PRIVACY_E_INVALID, "NULL");

@@ -15,6 +15,7 @@
 
 #include "backend/sqlite/sqlite_backend.h"
 #include "core/alloc.h"
+#include "test_keyring.h"
 #include "core/context.h"
 #include "crypto/dek.h"
 #include "crypto/keywrap.h"
@@ -671,58 +672,9 @@ END_TEST
 
 /* ---- from a key file to a key service ---- */
 
-typedef struct {
-    uint8_t key[crypto_secretbox_KEYBYTES];
-} test_ring;
-
-static int ring_key_id(void *ud, char *id, size_t n, uint32_t *version)
+static int open_ring(privacy_ctx **ctx, tu_ring *ring, int with_old)
 {
-    (void)ud;
-    snprintf(id, n, "kms:shop/root");
-    *version = 3;
-    return PRIVACY_OK;
-}
-
-/* secretbox under a key bound to the associated data, as the contract
- * asks: other associated data does not unwrap. */
-static void ring_subkey(const test_ring *r, const uint8_t *ad, size_t ad_len,
-                        uint8_t k[crypto_secretbox_KEYBYTES])
-{
-    crypto_generichash(k, crypto_secretbox_KEYBYTES, ad, ad_len, r->key, sizeof r->key);
-}
-
-static int ring_wrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t *key,
-                     size_t key_len, privacy_alloc_fn alloc, uint8_t **out, size_t *out_len)
-{
-    uint8_t k[crypto_secretbox_KEYBYTES];
-    ring_subkey(ud, ad, ad_len, k);
-    size_t n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + key_len;
-    uint8_t *w = alloc(n);
-    if (w == NULL)
-        return PRIVACY_E_NOMEM;
-    randombytes_buf(w, crypto_secretbox_NONCEBYTES);
-    crypto_secretbox_easy(w + crypto_secretbox_NONCEBYTES, key, key_len, w, k);
-    *out = w;
-    *out_len = n;
-    return PRIVACY_OK;
-}
-
-static int ring_unwrap(void *ud, const uint8_t *ad, size_t ad_len, const uint8_t *w, size_t n,
-                       uint8_t *key_out, size_t key_len)
-{
-    uint8_t k[crypto_secretbox_KEYBYTES];
-    ring_subkey(ud, ad, ad_len, k);
-    if (n != crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + key_len ||
-        crypto_secretbox_open_easy(key_out, w + crypto_secretbox_NONCEBYTES,
-                                   n - crypto_secretbox_NONCEBYTES, w, k) != 0)
-        return PRIVACY_E_CRYPTO;
-    return PRIVACY_OK;
-}
-
-static int open_ring(privacy_ctx **ctx, test_ring *ring, int with_old)
-{
-    privacy_keyring kr = { .version = PRIVACY_KEYRING_VERSION, .userdata = ring,
-                           .key_id = ring_key_id, .wrap = ring_wrap, .unwrap = ring_unwrap };
+    privacy_keyring kr = tu_keyring(ring);
     privacy_config *cfg;
     ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
@@ -737,7 +689,7 @@ static int open_ring(privacy_ctx **ctx, test_ring *ring, int with_old)
 START_TEST(test_rotate_from_key_file_to_keyring)
 {
     rt_populate(NULL);
-    test_ring ring;
+    tu_ring ring = { .version = 3 };
     randombytes_buf(ring.key, sizeof ring.key);
     privacy_ctx *ctx;
     ck_assert_int_eq(open_ring(&ctx, &ring, 1), PRIVACY_OK);
