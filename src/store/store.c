@@ -103,6 +103,18 @@ int prv_store_doomed(prv_store *st)
                        privacy_strerror(st->doomed));
 }
 
+/* What every call that names records checks first: the caller's
+ * transaction is not doomed, and the collection and id are well formed. */
+static int check_target(prv_store *st, const char *collection, const char *id, const char *what)
+{
+    int rc = prv_store_doomed(st);
+    if (rc == PRIVACY_OK)
+        rc = check_collection(collection, st->err);
+    if (rc == PRIVACY_OK)
+        rc = check_id(id, what, st->err);
+    return rc;
+}
+
 #define BACKEND(st, call)                                                                       \
     do {                                                                                       \
         int rc_ = (call);                                                                      \
@@ -151,11 +163,7 @@ static int copy_record(void *userdata, const privacy_record *r)
 
 int prv_store_get(prv_store *st, const char *collection, const char *id, privacy_record **out)
 {
-    int rc = prv_store_doomed(st);
-    if (rc == PRIVACY_OK)
-        rc = check_collection(collection, st->err);
-    if (rc == PRIVACY_OK)
-        rc = check_id(id, "record id", st->err);
+    int rc = check_target(st, collection, id, "record id");
     if (rc != PRIVACY_OK)
         return rc;
     privacy_record *rec = NULL;
@@ -175,11 +183,7 @@ int prv_store_get(prv_store *st, const char *collection, const char *id, privacy
 
 int prv_store_del(prv_store *st, const char *collection, const char *id, uint64_t *deleted)
 {
-    int rc = prv_store_doomed(st);
-    if (rc == PRIVACY_OK)
-        rc = check_collection(collection, st->err);
-    if (rc == PRIVACY_OK)
-        rc = check_id(id, "record id", st->err);
+    int rc = check_target(st, collection, id, "record id");
     if (rc != PRIVACY_OK)
         return rc;
     uint64_t n = 0;
@@ -241,11 +245,7 @@ int prv_store_scan(prv_store *st, const char *collection, const char *subject_id
 int prv_store_delete_subject(prv_store *st, const char *collection, const char *subject_id,
                              uint64_t *deleted)
 {
-    int rc = prv_store_doomed(st);
-    if (rc == PRIVACY_OK)
-        rc = check_collection(collection, st->err);
-    if (rc == PRIVACY_OK)
-        rc = check_id(subject_id, "subject id", st->err);
+    int rc = check_target(st, collection, subject_id, "subject id");
     if (rc != PRIVACY_OK)
         return rc;
     uint64_t n = 0;
