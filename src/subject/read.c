@@ -26,9 +26,37 @@ typedef struct {
     int outcome;
 } get_op;
 
-/* Reads, checks and decrypts one field inside the transaction. outcome:
- * PRIVACY_OK with *value, or a refusal that is recorded (NOT_FOUND, R2's
- * DENIED); any other failure aborts the transaction. */
+/* Checks and decrypts one field record whose seal was checked (body is
+ * its body without the seal). outcome: PRIVACY_OK with *value, or a
+ * refusal that is recorded (R2's DENIED, a shredded key's NOT_FOUND); any
+ * other failure aborts the transaction. */
+static int open_field(privacy_ctx *ctx, const char *subject, const char *rid,
+                      const char *category, const char *purpose, const uint8_t *body,
+                      size_t body_len, char **value, size_t *len, int *outcome)
+{
+    prv_field_view v;
+    *outcome = PRIVACY_OK;
+    if (prv_field_decode(body, body_len, &v) != PRIVACY_OK)
+        return prv_err_set(&ctx->err, PRIVACY_E_INTEGRITY, "R22: field '%s' is malformed",
+                           category);
+    if (!prv_field_collected_for(&v, purpose)) {
+        *outcome = PRIVACY_E_DENIED; /* R2 */
+        return PRIVACY_OK;
+    }
+    const uint8_t *key = NULL;
+    uint32_t version = 0;
+    int rc = prv_dek_get(ctx->dek_cache, ctx->keys, prv_subject_keystore(ctx), subject, &key,
+                         &version, &ctx->err);
+    if (rc == PRIVACY_E_NOT_FOUND) {
+        *outcome = rc; /* shredded: recorded as an access that found nothing */
+        return PRIVACY_OK;
+    }
+    return rc != PRIVACY_OK ? rc
+                            : prv_field_open(key, version, subject, rid, category, &v, value, len,
+                                             &ctx->err);
+}
+
+/* Reads one field by id, then as open_field. */
 static int read_field(privacy_ctx *ctx, prv_store *st, const char *subject, const char *rid,
                       const char *category, const char *purpose, char **value, size_t *len,
                       int *outcome)
@@ -40,25 +68,12 @@ static int read_field(privacy_ctx *ctx, prv_store *st, const char *subject, cons
         return PRIVACY_OK;
     if (rc != PRIVACY_OK)
         return rc;
-    prv_field_view v;
-    if (prv_field_decode(rec->body, rec->body_len, &v) != PRIVACY_OK ||
-        strcmp(rec->subject_id != NULL ? rec->subject_id : "", subject) != 0)
+    if (strcmp(rec->subject_id != NULL ? rec->subject_id : "", subject) != 0)
         rc = prv_err_set(&ctx->err, PRIVACY_E_INTEGRITY, "R22: field '%s' is malformed",
                          category);
-    else if (!prv_field_collected_for(&v, purpose)) {
-        *outcome = PRIVACY_E_DENIED; /* R2 */
-    } else {
-        const uint8_t *key = NULL;
-        uint32_t version = 0;
-        rc = prv_dek_get(ctx->dek_cache, ctx->keys, prv_subject_keystore(ctx), subject, &key,
-                         &version, &ctx->err);
-        if (rc == PRIVACY_E_NOT_FOUND) {
-            *outcome = rc; /* shredded: recorded as an access that found nothing */
-            rc = PRIVACY_OK;
-        } else if (rc == PRIVACY_OK) {
-            rc = prv_field_open(key, version, subject, rid, category, &v, value, len, &ctx->err);
-        }
-    }
+    else
+        rc = open_field(ctx, subject, rid, category, purpose, rec->body, rec->body_len, value,
+                        len, outcome);
     prv_free(rec);
     return rc;
 }
@@ -166,51 +181,85 @@ int privacy_subject_delete_field(privacy_ctx *ctx, const privacy_actor *actor,
 
 /* ---- find by email ---- */
 
+/* One index hit: the row as the scan handed it, seal checked, so that
+ * confirming it needs no second read. */
+typedef struct {
+    char subject[PRV_ID_SIZE];
+    char rid[PRV_FIELD_ID_SIZE];
+    uint8_t *body; /* without the seal */
+    size_t len;
+} find_hit;
+
 typedef struct {
     prv_subject_op o;
     const char *purpose;
     uint8_t index[PRV_BLIND_BYTES];
     const char *norm;
     size_t norm_len;
-    char (*hit)[PRV_ID_SIZE]; /* subject ids of one index scan */
+    find_hit *hit; /* the hits of one index scan */
     size_t n_hits, cap;
     size_t matches;          /* subjects whose stored address is this one */
     char found[PRV_ID_SIZE]; /* the first of them */
 } find_op;
 
+static void drop_hits(find_op *f)
+{
+    for (size_t i = 0; i < f->n_hits; i++)
+        prv_free(f->hit[i].body);
+    f->n_hits = 0;
+}
+
 /* Notes every hit (no cap: a dropped hit could hide the subject asked
- * for); they are opened after the scan, which must not call back into the
- * store. */
+ * for), with a copy of its body; they are opened after the scan, which
+ * must not call back into the store. */
 static int note_hit(void *userdata, const privacy_record *r)
 {
     find_op *f = userdata;
+    privacy_ctx *ctx = f->o.ctx;
     if (r->subject_id == NULL || !prv_id_valid(r->subject_id, "sub"))
         return 0;
+    size_t len;
+    int rc = prv_seal_check(ctx->keys, r, &len, &ctx->err);
+    if (rc != PRIVACY_OK)
+        return rc;
+    find_hit h;
+    memcpy(h.subject, r->subject_id, strlen(r->subject_id) + 1);
+    prv_field_record_id(h.rid, h.subject, PRV_EMAIL_CATEGORY);
+    /* The index key points at an email field of its own subject, or the
+     * row was moved. */
+    if (strcmp(h.rid, r->id) != 0)
+        return prv_err_set(&ctx->err, PRIVACY_E_INTEGRITY, "R22: field '%s' is malformed",
+                           PRV_EMAIL_CATEGORY);
     if (f->n_hits == f->cap) {
         size_t cap = f->cap == 0 ? 4 : f->cap * 2;
-        char(*hit)[PRV_ID_SIZE] = prv_realloc(f->hit, cap * sizeof *hit);
+        find_hit *hit = prv_realloc(f->hit, cap * sizeof *hit);
         if (hit == NULL)
-            return prv_err_set(&f->o.ctx->err, PRIVACY_E_NOMEM, "out of memory");
+            return prv_err_set(&ctx->err, PRIVACY_E_NOMEM, "out of memory");
         f->hit = hit;
         f->cap = cap;
     }
-    memcpy(f->hit[f->n_hits++], r->subject_id, strlen(r->subject_id) + 1);
+    h.len = len;
+    h.body = prv_malloc(len > 0 ? len : 1);
+    if (h.body == NULL)
+        return prv_err_set(&ctx->err, PRIVACY_E_NOMEM, "out of memory");
+    if (len > 0)
+        memcpy(h.body, r->body, len);
+    f->hit[f->n_hits++] = h;
     return 0;
 }
 
 /* Opens and confirms every hit of one index scan. */
-static int confirm_hits(find_op *f, prv_store *st)
+static int confirm_hits(find_op *f)
 {
     privacy_ctx *ctx = f->o.ctx;
     int rc = PRIVACY_OK;
     for (size_t i = 0; rc == PRIVACY_OK && i < f->n_hits; i++) {
-        char rid[PRV_FIELD_ID_SIZE];
-        prv_field_record_id(rid, f->hit[i], PRV_EMAIL_CATEGORY);
+        find_hit *h = &f->hit[i];
         char *value = NULL, *norm = NULL;
         size_t len = 0, norm_len = 0;
         int outcome = PRIVACY_OK;
-        rc = read_field(ctx, st, f->hit[i], rid, PRV_EMAIL_CATEGORY, f->purpose, &value, &len,
-                        &outcome);
+        rc = open_field(ctx, h->subject, h->rid, PRV_EMAIL_CATEGORY, f->purpose, h->body, h->len,
+                        &value, &len, &outcome);
         /* A hit is confirmed only by the decrypted address itself, compared
          * in constant time: an index collision never finds the wrong one.
          * A stored address that no longer normalises is no match; any other
@@ -219,7 +268,7 @@ static int confirm_hits(find_op *f, prv_store *st)
             int nrc = prv_email_normalise(value, len, &norm, &norm_len, &ctx->err);
             if (nrc == PRIVACY_OK && prv_ct_equal(norm, norm_len, f->norm, f->norm_len)) {
                 if (f->matches++ == 0)
-                    memcpy(f->found, f->hit[i], sizeof f->found);
+                    memcpy(f->found, h->subject, sizeof f->found);
             } else if (nrc != PRIVACY_OK && nrc != PRIVACY_E_INVALID) {
                 rc = nrc;
             }
@@ -241,11 +290,12 @@ static int lookup(find_op *f, prv_store *st, size_t count)
         if (!prv_blind_index_nth(f->o.ctx->keys, nth, PRV_FIELD_COLLECTION, PRV_EMAIL_CATEGORY,
                                  f->norm, f->norm_len, f->index))
             break;
-        f->n_hits = 0;
+        drop_hits(f);
         rc = prv_store_scan(st, PRV_FIELD_COLLECTION, NULL, f->index, sizeof f->index, note_hit,
                             f);
         if (rc == PRIVACY_OK)
-            rc = confirm_hits(f, st);
+            rc = confirm_hits(f);
+        drop_hits(f);
     }
     return rc;
 }
@@ -329,6 +379,7 @@ int privacy_subject_find_by_email(privacy_ctx *ctx, const privacy_actor *actor,
     if (rc == PRIVACY_OK)
         memcpy(out, f->found, PRV_ID_SIZE);
     prv_free(norm);
+    drop_hits(f);
     prv_free(f->hit);
     prv_free(f);
     if (rc != PRIVACY_OK) {
