@@ -38,7 +38,7 @@
  * The stores are built untimed through the public API (privacy_begin,
  * 10,000 subjects per transaction, privacy_subject_create and
  * privacy_subject_set, privacy_commit), closed, and copied twice byte for
- * byte (make_copies): the library then works on one copy through a
+ * byte (bs_make_copies): the library then works on one copy through a
  * context and the baseline on the other through a raw connection with the
  * backend's settings and statements (bench_raw_open), so both sides read
  * the same rows from files with the same pages and history, one
@@ -60,413 +60,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "bench_subject.h"
 #include "core/alloc.h"
 #include "core/context.h"
-#include "crypto/blind.h"
 #include "crypto/dek.h"
-#include "crypto/envelope.h"
-#include "crypto/keystore.h"
 #include "crypto/seal.h"
-#include "privacy/privacy.h"
-#include "subject/email.h"
-#include "subject/field.h"
-
-enum {
-    ROUNDS = 7, /* timed rounds per figure, plus one warm-up */
-
-    /* blind_index: pure CPU */
-    BLIND_STEPS = 16,
-    BLIND_PER_STEP = 10000,
-    NADDR = 4096, /* distinct addresses, cycled through */
-
-    /* subject_get, subject_set */
-    SG_SUBJECTS = 20000, /* subjects in the store */
-    WORK = 256,          /* the subjects read and written: distinct cache slots */
-    OP_STEPS = 20,       /* steps per side per round */
-    OPS_PER_STEP = 25,   /* calls (transactions) per step */
-
-    /* find_by_email_<n> */
-    FIND_ROUTINE = 100000,
-    FIND_FULL = 1000000,
-    FIND_STEPS = 20,
-    FINDS_PER_STEP = 50,
-
-    BUILD_TX = 10000, /* subjects per transaction while building a store */
-    VALUE_CAP = 128,
-    EMAIL_CAP = 96,
-    WRAPPED_CAP = 256,
-    BODY_CAP = 1024,
-    AD_CAP = 512,
-    PREFIX_CAP = 96,
-};
-
-#define CATEGORY "contact.shipping_address"
-#define PURPOSE "billing"
-#define ROLE "billing"
-#define ACTOR "staff-0042"
-#define BUILDER "svc-shop"
-
-/* The labels of the formats (docs/envelope.md, docs/keys.md,
- * docs/subjects.md); the checks before and after the figures show that
- * the baselines compute the library's exact bytes. */
-static const char BLIND_LABEL[] = "libprivacy/blind-index/v1";
-static const char SEAL_LABEL[] = "libprivacy/record/v1";
-static const char COMMIT_LABEL[] = "libprivacy/field-envelope/commit/v1";
-static const char KEYWRAP_LABEL[] = "libprivacy/key/v1"; /* NUL included in the AD */
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- byte helpers of the formats ---- */
-
-static void put_be(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t get_be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* Appends u64 BE length | bytes at buf + n; returns the new length. */
-static size_t lp(uint8_t *buf, size_t n, const void *p, size_t len)
-{
-    put_be(buf + n, len, 8);
-    if (len > 0)
-        memcpy(buf + n + 8, p, len);
-    return n + 8 + len;
-}
-
-/* A field's record id: "<subject>.<category>". */
-static void make_rid(char rid[PRV_FIELD_ID_SIZE], const char *subject, const char *category)
-{
-    size_t s = strlen(subject), c = strlen(category);
-    if (s + 1 + c >= PRV_FIELD_ID_SIZE)
-        bench_die("record id too long");
-    memcpy(rid, subject, s);
-    rid[s] = '.';
-    memcpy(rid + s + 1, category, c + 1);
-}
-
-/* ---- test data ---- */
-
-static const char *const FIRST[] = { "anna",   "ben",   "chloe", "david",    "emma",  "felix",
-                                     "george", "hannah", "isaac", "jan",      "kim",   "laura",
-                                     "mohammed", "nina", "oliver", "paula" };
-static const char *const LAST[] = { "smith", "garcia", "muller", "nowak",
-                                    "devries", "rossi", "dubois", "jensen" };
-static const char *const DOMAIN[] = { "gmail.com",   "outlook.com", "yahoo.co.uk",
-                                      "web.de",      "example.org", "gmx.net",
-                                      "mail.example.net", "shop.example.com" };
-static const char *const STREET[] = { "Main Street", "Königstraße", "Rue de la Paix",
-                                      "High Street", "Kalverstraat", "Via Roma",
-                                      "Storgatan",   "Calle Mayor" };
-static const char *const CITY[] = { "Berlin", "Paris", "London", "München",
-                                    "Zürich", "Amsterdam", "Göteborg", "Madrid" };
-
-/* Subject i's address, in its normal form already (lower-case ASCII),
- * unique by i. */
-static size_t email_of(size_t i, char out[EMAIL_CAP])
-{
-    int n = snprintf(out, EMAIL_CAP, "%s.%s%zu@%s", FIRST[i % COUNT(FIRST)],
-                     LAST[(i / COUNT(FIRST)) % COUNT(LAST)], i,
-                     DOMAIN[(i / (COUNT(FIRST) * COUNT(LAST))) % COUNT(DOMAIN)]);
-    if (n <= 0 || n >= EMAIL_CAP)
-        bench_die("email too long");
-    return (size_t)n;
-}
-
-/* A shipping address made from seed (UTF-8, 25 to 45 bytes). */
-static void address_of(uint32_t seed, char out[VALUE_CAP])
-{
-    int n = snprintf(out, VALUE_CAP, "%u %s, %05u %s", (unsigned)(seed % 197 + 1),
-                     STREET[(seed >> 8) % COUNT(STREET)], (unsigned)((seed >> 4) % 99999),
-                     CITY[(seed >> 16) % COUNT(CITY)]);
-    if (n <= 0 || n >= VALUE_CAP)
-        bench_die("address too long");
-}
-
-/* ---- the keys, taken from the timed context (the copy has the same) ---- */
-
-typedef struct raw_keys {
-    const uint8_t *root; /* the raw root key */
-    const unsigned char *integrity, *audit, *blind;
-    uint32_t integrity_version, blind_version;
-    uint8_t keyset[PRV_KEYSET_BYTES];
-    /* The blind index's fixed input: lp(label) | lp(collection) | lp(field). */
-    uint8_t prefix[PREFIX_CAP];
-    size_t prefix_len;
-} raw_keys;
-
-static void raw_keys_from(raw_keys *k, privacy_ctx *ctx, const uint8_t *root)
-{
-    memset(k, 0, sizeof *k);
-    k->root = root;
-    k->integrity = prv_keystore_key(ctx->keys, PRV_KEY_INTEGRITY, &k->integrity_version);
-    k->audit = prv_keystore_key(ctx->keys, PRV_KEY_AUDIT, NULL);
-    k->blind = prv_keystore_key(ctx->keys, PRV_KEY_BLIND_INDEX, &k->blind_version);
-    memcpy(k->keyset, prv_keystore_keyset(ctx->keys), PRV_KEYSET_BYTES);
-    size_t n = lp(k->prefix, 0, BLIND_LABEL, sizeof BLIND_LABEL - 1);
-    n = lp(k->prefix, n, PRV_FIELD_COLLECTION, strlen(PRV_FIELD_COLLECTION));
-    k->prefix_len = lp(k->prefix, n, PRV_EMAIL_CATEGORY, strlen(PRV_EMAIL_CATEGORY));
-}
-
-/* ---- the raw work ---- */
-
-/* The blind index: version byte | keyed BLAKE2b-256 over the input bytes. */
-static void raw_blind(const raw_keys *k, const char *v, size_t len, uint8_t out[PRV_BLIND_BYTES])
-{
-    uint8_t in[PREFIX_CAP + 8 + EMAIL_CAP * 4];
-    if (len > EMAIL_CAP * 4)
-        bench_die("address too long");
-    memcpy(in, k->prefix, k->prefix_len);
-    size_t n = lp(in, k->prefix_len, v, len);
-    out[0] = (uint8_t)k->blind_version;
-    if (crypto_generichash(out + 1, PRV_BLIND_BYTES - 1, in, n, k->blind,
-                           PRV_WORKING_KEY_BYTES) != 0)
-        bench_die("crypto_generichash failed");
-}
-
-/* The record seal's MAC over every field of the row (docs/subjects.md:
- * length-prefixed, a flag before each optional field). */
-static void raw_seal_mac(const raw_keys *k, const char *collection, const char *id,
-                         const char *subject, int64_t created, int64_t expires,
-                         const uint8_t *body, size_t blen, uint8_t mac[32])
-{
-    uint8_t in[BODY_CAP + 512];
-    size_t cl = strlen(collection), il = strlen(id), sl = strlen(subject);
-    if (cl + il + sl + blen + 200 > sizeof in)
-        bench_die("record too large to seal");
-    size_t n = lp(in, 0, SEAL_LABEL, sizeof SEAL_LABEL - 1);
-    n = lp(in, n, collection, cl);
-    n = lp(in, n, id, il);
-    put_be(in + n, 1, 8); /* a subject */
-    n = lp(in, n + 8, subject, sl);
-    put_be(in + n, 0, 8); /* no index key */
-    n = lp(in, n + 8, NULL, 0);
-    put_be(in + n, (uint64_t)created, 8);
-    put_be(in + n + 8, (uint64_t)expires, 8);
-    n = lp(in, n + 16, body, blen);
-    if (crypto_generichash(mac, 32, in, n, k->integrity, PRV_WORKING_KEY_BYTES) != 0)
-        bench_die("crypto_generichash failed");
-}
-
-/* The envelope's associated data: header | lp(subject) | lp(collection) |
- * lp(record id) | lp(field). */
-static size_t envelope_ad(uint8_t ad[AD_CAP], const uint8_t *header, const char *subject,
-                          const char *rid, const char *category)
-{
-    memcpy(ad, header, PRV_ENVELOPE_HEADER_BYTES);
-    size_t n = lp(ad, PRV_ENVELOPE_HEADER_BYTES, subject, strlen(subject));
-    n = lp(ad, n, PRV_FIELD_COLLECTION, strlen(PRV_FIELD_COLLECTION));
-    n = lp(ad, n, rid, strlen(rid));
-    return lp(ad, n, category, strlen(category));
-}
-
-/* The key commitment: keyed BLAKE2b-256(data key, label | nonce). */
-static void raw_commitment(const uint8_t *dek, const uint8_t *nonce, uint8_t out[32])
-{
-    uint8_t in[sizeof COMMIT_LABEL - 1 + PRV_ENVELOPE_NONCE_BYTES];
-    memcpy(in, COMMIT_LABEL, sizeof COMMIT_LABEL - 1);
-    memcpy(in + sizeof COMMIT_LABEL - 1, nonce, PRV_ENVELOPE_NONCE_BYTES);
-    if (crypto_generichash(out, PRV_ENVELOPE_COMMIT_BYTES, in, sizeof in, dek,
-                           PRV_ENVELOPE_KEY_BYTES) != 0)
-        bench_die("crypto_generichash failed");
-}
-
-enum {
-    ENV_NONCE = 7,
-    ENV_COMMIT = PRV_ENVELOPE_HEADER_BYTES,
-    ENV_CT = ENV_COMMIT + PRV_ENVELOPE_COMMIT_BYTES,
-};
-
-/* Seals v (no padding) at out; returns the blob's length. */
-static size_t raw_envelope_seal(const uint8_t *dek, uint32_t version, const char *subject,
-                                const char *rid, const char *category, const char *v,
-                                size_t len, uint8_t *out)
-{
-    out[0] = PRV_ENVELOPE_FORMAT;
-    out[1] = PRV_ENVELOPE_SUITE;
-    out[2] = 0;
-    put_be(out + 3, version, 4);
-    randombytes_buf(out + ENV_NONCE, PRV_ENVELOPE_NONCE_BYTES);
-    raw_commitment(dek, out + ENV_NONCE, out + ENV_COMMIT);
-    uint8_t ad[AD_CAP];
-    size_t ad_len = envelope_ad(ad, out, subject, rid, category);
-    unsigned long long clen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + ENV_CT, &clen, (const uint8_t *)v, len,
-                                                   ad, ad_len, NULL, out + ENV_NONCE, dek) != 0)
-        bench_die("crypto_aead_xchacha20poly1305_ietf_encrypt failed");
-    return ENV_CT + (size_t)clen;
-}
-
-/* Opens a blob into pt (at least len bytes); returns the value's length,
- * and dies if it does not open. */
-static size_t raw_envelope_open(const uint8_t *dek, uint32_t version, const char *subject,
-                                const char *rid, const char *category, const uint8_t *blob,
-                                size_t len, uint8_t *pt)
-{
-    if (len < PRV_ENVELOPE_OVERHEAD || blob[0] != PRV_ENVELOPE_FORMAT ||
-        blob[1] != PRV_ENVELOPE_SUITE || blob[2] != 0 || get_be(blob + 3, 4) != version)
-        bench_die("baseline: field '%s': not an envelope of data key version %u", category,
-                  (unsigned)version);
-    uint8_t c[PRV_ENVELOPE_COMMIT_BYTES];
-    raw_commitment(dek, blob + ENV_NONCE, c);
-    if (sodium_memcmp(c, blob + ENV_COMMIT, sizeof c) != 0)
-        bench_die("baseline: field '%s': the key commitment does not match", category);
-    uint8_t ad[AD_CAP];
-    size_t ad_len = envelope_ad(ad, blob, subject, rid, category);
-    unsigned long long n = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, blob + ENV_CT, len - ENV_CT, ad,
-                                                   ad_len, blob + ENV_NONCE, dek) != 0)
-        bench_die("baseline: field '%s' does not decrypt", category);
-    return (size_t)n;
-}
-
-/* Unwraps a subject's "PKY1" key record (docs/keys.md) under the root key:
- * XChaCha20-Poly1305 with the record's associated data. */
-static void raw_unwrap(const raw_keys *k, const char *subject, const uint8_t *b, size_t len,
-                       uint8_t dek[32], uint32_t *version)
-{
-    enum { FIXED = 13, WRAPPED = 24 + 32 + 16 };
-    if (len < FIXED + 2 || memcmp(b, "PKY1", 4) != 0)
-        bench_die("baseline: the data key of %s is malformed", subject);
-    size_t idlen = b[12];
-    if (FIXED + idlen + 2 > len || FIXED + idlen + 2 + get_be(b + FIXED + idlen, 2) != len ||
-        len - (FIXED + idlen + 2) != WRAPPED)
-        bench_die("baseline: the data key of %s is malformed", subject);
-    uint8_t ad[AD_CAP];
-    size_t sl = strlen(subject), n = 0;
-    memcpy(ad, KEYWRAP_LABEL, sizeof KEYWRAP_LABEL);
-    n += sizeof KEYWRAP_LABEL;
-    memcpy(ad + n, "dek", 4);
-    n += 4;
-    memcpy(ad + n, subject, sl + 1);
-    n += sl + 1;
-    memcpy(ad + n, k->keyset, PRV_KEYSET_BYTES);
-    n += PRV_KEYSET_BYTES;
-    memcpy(ad + n, b + 4, 4); /* the key's version */
-    n += 4;
-    ad[n++] = (uint8_t)idlen;
-    memcpy(ad + n, b + FIXED, idlen); /* the root key's id */
-    n += idlen;
-    memcpy(ad + n, b + 8, 4); /* and version */
-    n += 4;
-    const uint8_t *w = b + FIXED + idlen + 2;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(dek, NULL, NULL, w + 24, WRAPPED - 24, ad, n,
-                                                   w, k->root) != 0)
-        bench_die("baseline: the data key of %s does not unwrap", subject);
-    *version = (uint32_t)get_be(b + 4, 4);
-}
-
-/* Where the envelope starts in a field body "PFD1" | n | n x (len |
- * purpose) | envelope. */
-static size_t field_blob_at(const uint8_t *b, size_t len)
-{
-    if (len < 5 || memcmp(b, "PFD1", 4) != 0 || b[4] == 0)
-        bench_die("baseline: a field body is malformed");
-    size_t n = 5;
-    for (size_t i = 0; i < b[4]; i++) {
-        if (n >= len || n + 1 + b[n] > len)
-            bench_die("baseline: a field body is malformed");
-        n += 1 + b[n];
-    }
-    return n;
-}
-
-/* ---- building a store through the public API (untimed) ---- */
-
-static privacy_actor *new_actor(privacy_ctx *ctx, const char *id)
-{
-    privacy_actor *a = NULL;
-    int rc = privacy_actor_new(ctx, id, ROLE, &a);
-    if (rc != PRIVACY_OK)
-        bench_ctx_die(ctx, rc, "privacy_actor_new");
-    return a;
-}
-
-/* Builds n subjects into the new file at path, each with a contact.email
- * (email_of(i)) and, with addresses, a contact.shipping_address
- * (address_of(i)), collected for billing, BUILD_TX subjects per
- * transaction (privacy_begin .. privacy_commit); then closes the context.
- * Writes the subjects' ids into ids and returns the seconds it took. */
-static double build_store(const char *path, const uint8_t *root, size_t n, int addresses,
-                          bench_id *ids)
-{
-    static const char *const why[] = { PURPOSE };
-    int64_t t0 = bench_now_ns(), last = t0;
-    privacy_config *cfg = NULL;
-    privacy_ctx *ctx = bench_ctx_open(&cfg, path, root, NULL, NULL);
-    privacy_actor *a = new_actor(ctx, BUILDER);
-    char email[EMAIL_CAP], addr[VALUE_CAP];
-    for (size_t from = 0; from < n; from += BUILD_TX) {
-        size_t end = n - from < BUILD_TX ? n : from + BUILD_TX;
-        int rc = privacy_begin(ctx);
-        if (rc != PRIVACY_OK)
-            bench_ctx_die(ctx, rc, "privacy_begin");
-        for (size_t i = from; i < end; i++) {
-            char *sub = NULL;
-            if ((rc = privacy_subject_create(ctx, a, "order", &sub)) != PRIVACY_OK)
-                bench_ctx_die(ctx, rc, "privacy_subject_create");
-            if (strlen(sub) != BENCH_ID_LEN)
-                bench_die("privacy_subject_create: unexpected id length");
-            memcpy(ids[i], sub, BENCH_ID_LEN + 1);
-            privacy_free(sub);
-            email_of(i, email);
-            if ((rc = privacy_subject_set(ctx, a, ids[i], PRV_EMAIL_CATEGORY, email, why, 1)) !=
-                PRIVACY_OK)
-                bench_ctx_die(ctx, rc, "privacy_subject_set(contact.email)");
-            if (addresses) {
-                address_of((uint32_t)i, addr);
-                if ((rc = privacy_subject_set(ctx, a, ids[i], CATEGORY, addr, why, 1)) !=
-                    PRIVACY_OK)
-                    bench_ctx_die(ctx, rc, "privacy_subject_set(" CATEGORY ")");
-            }
-        }
-        if ((rc = privacy_commit(ctx)) != PRIVACY_OK)
-            bench_ctx_die(ctx, rc, "privacy_commit");
-        if (end % 100000 == 0 && end < n) {
-            int64_t now = bench_now_ns();
-            fprintf(stderr, "bench: ... %zu subjects, %.1f s, last 100,000 at %.0f us each\n",
-                    end, (double)(now - t0) / 1e9, (double)(now - last) / 1e3 / 100000);
-            last = now;
-        }
-    }
-    privacy_actor_free(a);
-    bench_ctx_close(ctx, cfg);
-    return (double)(bench_now_ns() - t0) / 1e9;
-}
-
-/* The two files of a figure: two copies of the store just built, which is
- * then removed, so that both files have the same history. (The library
- * on the built file and the baseline on a copy of it made the library
- * look 3-7% faster than the baseline, and the other way round 10-20%
- * slower: the file that was copied is the faster one to work on.) */
-static void make_copies(const char *dir, const char *built, const char *ours, const char *raw)
-{
-    bench_copy_db(dir, built, ours);
-    bench_copy_db(dir, built, raw);
-    bench_remove_db(dir, built);
-}
-
-/* The time of the baseline's next audit entry: real time, never going back. */
-static int64_t next_time(int64_t *clock)
-{
-    int64_t now = bench_realtime_us();
-    *clock = now > *clock ? now : *clock + 1;
-    return *clock;
-}
 
 /* ---- blind_index ---- */
 
 typedef struct blind_state {
     const prv_keystore *ks;
-    const raw_keys *k;
+    const bs_raw_keys *k;
     char addr[NADDR][EMAIL_CAP];
     size_t len[NADDR];
     uint8_t out[PRV_BLIND_BYTES];
@@ -490,7 +94,7 @@ static uint64_t base_blind(void *arg, int step)
     blind_state *b = arg;
     for (int i = 0; i < BLIND_PER_STEP; i++) {
         size_t a = ((size_t)step * BLIND_PER_STEP + (size_t)i) % NADDR;
-        raw_blind(b->k, b->addr[a], b->len[a], b->out);
+        bs_raw_blind(b->k, b->addr[a], b->len[a], b->out);
         b->sink += b->out[1];
     }
     return BLIND_PER_STEP;
@@ -499,7 +103,7 @@ static uint64_t base_blind(void *arg, int step)
 /* Already normalised addresses: 7 in 8 ASCII (email_of), 1 in 8 with a
  * Unicode local part or an internationalised domain, normalised once
  * here by the library (NFC, case folded; the domain's A-label). */
-static void run_blind(privacy_ctx *ctx, const raw_keys *k)
+static void run_blind(privacy_ctx *ctx, const bs_raw_keys *k)
 {
     static const char *const unicode[] = { "Zoë.Müller%u@Bücher.example", "josé%u@correo.es",
                                            "Søren.Ødegård%u@example.dk", "用户%u@例子.广告",
@@ -511,7 +115,7 @@ static void run_blind(privacy_ctx *ctx, const raw_keys *k)
     for (size_t i = 0; i < NADDR; i++) {
         uint32_t r = randombytes_uniform(1000000);
         if (i % 8 != 7) {
-            b->len[i] = email_of(r, b->addr[i]);
+            b->len[i] = bs_email_of(r, b->addr[i]);
             continue;
         }
         char raw[EMAIL_CAP * 2];
@@ -532,7 +136,7 @@ static void run_blind(privacy_ctx *ctx, const raw_keys *k)
         uint8_t x[PRV_BLIND_BYTES], y[PRV_BLIND_BYTES];
         prv_blind_index(ctx->keys, PRV_FIELD_COLLECTION, PRV_EMAIL_CATEGORY, b->addr[i], b->len[i],
                         x);
-        raw_blind(k, b->addr[i], b->len[i], y);
+        bs_raw_blind(k, b->addr[i], b->len[i], y);
         if (memcmp(x, y, sizeof x) != 0)
             bench_die("blind_index: the baseline's index of address %zu is not the library's", i);
     }
@@ -577,7 +181,7 @@ typedef struct sg_state {
     privacy_ctx *ctx;
     privacy_actor *actor;
     bench_raw_db raw;
-    raw_keys keys;
+    bs_raw_keys keys;
     bench_audit_chain chain; /* the baseline's */
     int64_t clock;
     work_subject *work;
@@ -654,7 +258,7 @@ static void raw_get_one(sg_state *s, planned_op *p)
     bench_raw_db *r = &s->raw;
     const work_subject *w = &s->work[p->who];
     char rid[PRV_FIELD_ID_SIZE];
-    make_rid(rid, w->id, CATEGORY);
+    bs_make_rid(rid, w->id, CATEGORY);
     bench_raw_begin(r);
     if (!bench_raw_get(r, PRV_FIELD_COLLECTION, rid))
         bench_die("baseline: no field %s", rid);
@@ -676,16 +280,16 @@ static void raw_get_one(sg_state *s, planned_op *p)
     /* The seal. */
     size_t n = blen - PRV_SEAL_BYTES;
     uint8_t mac[32];
-    raw_seal_mac(&s->keys, PRV_FIELD_COLLECTION, rid, subject, created, expires, body, n, mac);
-    if (get_be(body + n, 4) != s->keys.integrity_version ||
+    bs_raw_seal_mac(&s->keys, PRV_FIELD_COLLECTION, rid, subject, created, expires, body, n, mac);
+    if (bs_get_be(body + n, 4) != s->keys.integrity_version ||
         sodium_memcmp(mac, body + n + 4, sizeof mac) != 0)
         bench_die("baseline: the seal of %s does not match", rid);
     /* The data key (cached), then the value. */
     raw_dek_check(r, w);
-    size_t at = field_blob_at(body, n);
+    size_t at = bs_field_blob_at(body, n);
     uint8_t pt[BODY_CAP];
-    size_t len = raw_envelope_open(w->dek, w->dek_version, subject, rid, CATEGORY, body + at,
-                                   n - at, pt);
+    size_t len = bs_raw_envelope_open(w->dek, w->dek_version, subject, rid, CATEGORY, body + at,
+                                      n - at, pt);
     if (len != strlen(w->value) || memcmp(pt, w->value, len) != 0)
         bench_die("baseline: not the value last written");
     s->sink += pt[0];
@@ -707,17 +311,17 @@ static void raw_set_one(sg_state *s, planned_op *p)
     raw_dek_check(r, w);
     /* The body: "PFD1" | 1 purpose | envelope | seal. */
     char rid[PRV_FIELD_ID_SIZE];
-    make_rid(rid, w->id, CATEGORY);
+    bs_make_rid(rid, w->id, CATEGORY);
     uint8_t body[BODY_CAP];
     memcpy(body, "PFD1", 4);
     body[4] = 1;
     body[5] = (uint8_t)(sizeof PURPOSE - 1);
     memcpy(body + 6, PURPOSE, sizeof PURPOSE - 1);
     size_t n = 6 + sizeof PURPOSE - 1;
-    n += raw_envelope_seal(w->dek, w->dek_version, w->id, rid, CATEGORY, p->value,
-                           strlen(p->value), body + n);
-    put_be(body + n, s->keys.integrity_version, 4);
-    raw_seal_mac(&s->keys, PRV_FIELD_COLLECTION, rid, w->id, p->time, 0, body, n, body + n + 4);
+    n += bs_raw_envelope_seal(w->dek, w->dek_version, w->id, rid, CATEGORY, p->value,
+                              strlen(p->value), body + n);
+    bs_put_be(body + n, s->keys.integrity_version, 4);
+    bs_raw_seal_mac(&s->keys, PRV_FIELD_COLLECTION, rid, w->id, p->time, 0, body, n, body + n + 4);
     privacy_record rec = { .collection = PRV_FIELD_COLLECTION, .id = rid, .subject_id = w->id,
                            .created = p->time, .body = body, .body_len = n + PRV_SEAL_BYTES };
     bench_raw_put(r, &rec);
@@ -725,22 +329,24 @@ static void raw_set_one(sg_state *s, planned_op *p)
     bench_raw_commit(r);
 }
 
-static uint64_t base_get(void *arg, int step)
+/* The baseline's side of a step: one (one transaction) per planned op. */
+static uint64_t base_ops(void *arg, int step, void (*one)(sg_state *, planned_op *))
 {
     sg_state *s = arg;
     planned_op *p = (planned_op *)step_ops(s, step);
     for (int i = 0; i < OPS_PER_STEP; i++)
-        raw_get_one(s, &p[i]);
+        one(s, &p[i]);
     return OPS_PER_STEP;
+}
+
+static uint64_t base_get(void *arg, int step)
+{
+    return base_ops(arg, step, raw_get_one);
 }
 
 static uint64_t base_set(void *arg, int step)
 {
-    sg_state *s = arg;
-    planned_op *p = (planned_op *)step_ops(s, step);
-    for (int i = 0; i < OPS_PER_STEP; i++)
-        raw_set_one(s, &p[i]);
-    return OPS_PER_STEP;
+    return base_ops(arg, step, raw_set_one);
 }
 
 /* After a round of sets, both files hold its values. */
@@ -763,8 +369,8 @@ static void plan_ops(sg_state *s, const char *action, int sets)
         planned_op *p = &s->plan[i];
         p->who = randombytes_uniform(WORK);
         if (sets)
-            address_of(randombytes_random(), p->value);
-        p->time = next_time(&s->clock);
+            bs_address_of(randombytes_random(), p->value);
+        p->time = bs_next_time(&s->clock);
         prv_audit_event ev = { .actor = ACTOR, .role = ROLE, .action = action,
                                .category = CATEGORY, .purpose = PURPOSE,
                                .subject = s->work[p->who].id, .outcome = PRIVACY_OK };
@@ -817,7 +423,7 @@ static void pick_work(sg_state *s, bench_id *ids, size_t n)
     for (size_t j = 0; j < WORK; j++) {
         work_subject *w = &s->work[j];
         memcpy(w->id, ids[idx[j]], sizeof w->id);
-        address_of((uint32_t)idx[j], w->value);
+        bs_address_of((uint32_t)idx[j], w->value);
         /* Warm again: a rejected candidate may have evicted it. */
         const uint8_t *key = NULL;
         int rc = prv_dek_get(ctx->dek_cache, ctx->keys, ks, w->id, &key, NULL, &ctx->err);
@@ -834,7 +440,7 @@ static void pick_work(sg_state *s, bench_id *ids, size_t n)
         memcpy(w->wrapped, b, (size_t)len);
         w->wrapped_len = (size_t)len;
         bench_raw_reset(&s->raw, s->raw.get);
-        raw_unwrap(&s->keys, w->id, w->wrapped, w->wrapped_len, w->dek, &w->dek_version);
+        bs_raw_unwrap(&s->keys, w->id, w->wrapped, w->wrapped_len, w->dek, &w->dek_version);
         if (sodium_memcmp(w->dek, key, sizeof w->dek) != 0)
             bench_die("baseline: the data key of %s is not the library's", w->id);
     }
@@ -846,7 +452,7 @@ static void check_values(const char *path, const uint8_t *root, const sg_state *
 {
     privacy_config *cfg = NULL;
     privacy_ctx *ctx = bench_ctx_open(&cfg, path, root, NULL, NULL);
-    privacy_actor *a = new_actor(ctx, ACTOR);
+    privacy_actor *a = bs_new_actor(ctx, ACTOR);
     for (size_t j = 0; j < WORK; j++) {
         char *v = NULL;
         int rc = privacy_subject_get(ctx, a, s->work[j].id, CATEGORY, PURPOSE, &v);
@@ -860,34 +466,18 @@ static void check_values(const char *path, const uint8_t *root, const sg_state *
     bench_ctx_close(ctx, cfg);
 }
 
-/* Checks that both files' audit logs verify, and that ours holds exactly
- * one entry more (the close entry of its timed context's chain). */
-static void check_logs(const char *dir, const char *ours, const char *raw,
-                       const uint8_t audit_key[32])
-{
-    char po[4096], pr[4096];
-    bench_path(po, sizeof po, dir, ours, "");
-    bench_path(pr, sizeof pr, dir, raw, "");
-    uint64_t no = bench_audit_verify_file(po, audit_key);
-    uint64_t nr = bench_audit_verify_file(pr, audit_key);
-    if (no != nr + 1)
-        bench_die("audit: %llu entries in %s, %llu in %s: not one apart", (unsigned long long)no,
-                  ours, (unsigned long long)nr, raw);
-    fprintf(stderr, "bench: %s and %s: %llu and %llu audit entries, verified\n", ours, raw,
-            (unsigned long long)no, (unsigned long long)nr);
-}
 
 static void run_set_get(const char *dir, const uint8_t *root)
 {
     char ours[4096], raw[4096];
     bench_path(ours, sizeof ours, dir, "sg-build.db", "");
     bench_id *ids = bench_xcalloc(SG_SUBJECTS, sizeof *ids);
-    double secs = build_store(ours, root, SG_SUBJECTS, 1, ids);
+    double secs = bs_build_store(ours, root, SG_SUBJECTS, 1, ids);
     fprintf(stderr,
             "bench: built %d subjects (contact.email and contact.shipping_address each) in "
             "%.1f s\n",
             SG_SUBJECTS, secs);
-    make_copies(dir, "sg-build.db", "sg-ours.db", "sg-raw.db");
+    bs_make_copies(dir, "sg-build.db", "sg-ours.db", "sg-raw.db");
     bench_path(ours, sizeof ours, dir, "sg-ours.db", "");
     bench_path(raw, sizeof raw, dir, "sg-raw.db", "");
 
@@ -895,9 +485,9 @@ static void run_set_get(const char *dir, const uint8_t *root)
     s->work = bench_xcalloc(WORK, sizeof *s->work);
     s->plan = bench_xcalloc((size_t)OP_STEPS * OPS_PER_STEP, sizeof *s->plan);
     s->ctx = bench_ctx_open(&s->cfg, ours, root, NULL, NULL);
-    s->actor = new_actor(s->ctx, ACTOR);
+    s->actor = bs_new_actor(s->ctx, ACTOR);
     bench_raw_open(&s->raw, raw);
-    raw_keys_from(&s->keys, s->ctx, root);
+    bs_raw_keys_from(&s->keys, s->ctx, root);
     uint8_t audit_key[32];
     memcpy(audit_key, s->keys.audit, sizeof audit_key);
     bench_id chain;
@@ -937,7 +527,7 @@ static void run_set_get(const char *dir, const uint8_t *root)
     bench_raw_close(&s->raw);
     check_values(ours, root, s);
     check_values(raw, root, s);
-    check_logs(dir, "sg-ours.db", "sg-raw.db", audit_key);
+    bs_check_logs(dir, "sg-ours.db", "sg-raw.db", audit_key);
     fprintf(stderr, "bench: %llu calls per side, values read back from both files (checksum %u)\n",
             (unsigned long long)s->ops, s->sink);
     sodium_memzero(audit_key, sizeof audit_key);
@@ -967,7 +557,7 @@ typedef struct find_state {
     privacy_ctx *ctx;
     privacy_actor *actor;
     bench_raw_db raw;
-    raw_keys keys;
+    bs_raw_keys keys;
     bench_audit_chain chain;
     int64_t clock;
     bench_id *ids;
@@ -1007,7 +597,7 @@ static void raw_find_one(find_state *f, find_query *q)
 {
     bench_raw_db *r = &f->raw;
     uint8_t idx[PRV_BLIND_BYTES];
-    raw_blind(&f->keys, q->email, q->email_len, idx);
+    bs_raw_blind(&f->keys, q->email, q->email_len, idx);
     bench_raw_begin(r);
     sqlite3_stmt *st = r->scan_index;
     int rc = sqlite3_bind_text(st, 1, PRV_FIELD_COLLECTION, -1, SQLITE_STATIC);
@@ -1024,22 +614,22 @@ static void raw_find_one(find_state *f, find_query *q)
     if (sub == NULL || strlen(sub) != BENCH_ID_LEN || body == NULL || blen < PRV_SEAL_BYTES)
         bench_die("baseline: the hit is not a field row");
     char rid[PRV_FIELD_ID_SIZE];
-    make_rid(rid, sub, PRV_EMAIL_CATEGORY);
+    bs_make_rid(rid, sub, PRV_EMAIL_CATEGORY);
     /* The subject's data key, unwrapped under the root key. */
     if (!bench_raw_get(r, PRV_DEK_COLLECTION, sub))
         bench_die("baseline: no data key for %s", sub);
     uint8_t dek[32];
     uint32_t version = 0;
-    raw_unwrap(&f->keys, sub, sqlite3_column_blob(r->get, 5),
-               (size_t)sqlite3_column_bytes(r->get, 5), dek, &version);
+    bs_raw_unwrap(&f->keys, sub, sqlite3_column_blob(r->get, 5),
+                  (size_t)sqlite3_column_bytes(r->get, 5), dek, &version);
     bench_raw_reset(r, r->get);
     /* Confirmed by the stored address itself, compared in constant time. */
-    size_t n = blen - PRV_SEAL_BYTES, at = field_blob_at(body, n);
+    size_t n = blen - PRV_SEAL_BYTES, at = bs_field_blob_at(body, n);
     uint8_t pt[BODY_CAP];
     if (n - at > sizeof pt)
         bench_die("baseline: the stored address is too long");
     size_t len =
-        raw_envelope_open(dek, version, sub, rid, PRV_EMAIL_CATEGORY, body + at, n - at, pt);
+        bs_raw_envelope_open(dek, version, sub, rid, PRV_EMAIL_CATEGORY, body + at, n - at, pt);
     sodium_memzero(dek, sizeof dek);
     if (len != q->email_len || sodium_memcmp(pt, q->email, len) != 0)
         bench_die("baseline: the stored address is not the one looked up");
@@ -1080,7 +670,7 @@ static void prepare_find(void *arg, int round)
         if (f->next >= f->n)
             bench_die("find: every subject was looked up already");
         q->who = f->order[f->next++];
-        q->email_len = email_of(q->who, q->email);
+        q->email_len = bs_email_of(q->who, q->email);
         char *norm = NULL;
         size_t nlen = 0;
         int rc = prv_email_normalise(q->email, q->email_len, &norm, &nlen, &err);
@@ -1089,7 +679,7 @@ static void prepare_find(void *arg, int round)
         if (nlen != q->email_len || memcmp(norm, q->email, nlen) != 0)
             bench_die("find: address %zu is not in its normal form", q->who);
         prv_free(norm);
-        q->time = next_time(&f->clock);
+        q->time = bs_next_time(&f->clock);
         prv_audit_event ev = { .actor = ACTOR, .role = ROLE, .action = "find",
                                .category = PRV_EMAIL_CATEGORY, .purpose = PURPOSE,
                                .subject = f->ids[q->who], .outcome = PRIVACY_OK };
@@ -1103,13 +693,13 @@ static void run_find(const char *dir, const uint8_t *root, size_t n, const char 
     char ours[4096], raw[4096];
     bench_path(ours, sizeof ours, dir, "find-build.db", "");
     bench_id *ids = bench_xcalloc(n, sizeof *ids);
-    double secs = build_store(ours, root, n, 0, ids);
+    double secs = bs_build_store(ours, root, n, 0, ids);
     fprintf(stderr,
             "bench: built %zu subjects (contact.email each) through the public API in %.1f s "
             "(%.0f us per subject)\n",
             n, secs, secs * 1e6 / (double)n);
     int64_t t0 = bench_now_ns();
-    make_copies(dir, "find-build.db", "find-ours.db", "find-raw.db");
+    bs_make_copies(dir, "find-build.db", "find-ours.db", "find-raw.db");
     fprintf(stderr, "bench: copied it twice in %.1f s\n", (double)(bench_now_ns() - t0) / 1e9);
     bench_path(ours, sizeof ours, dir, "find-ours.db", "");
     bench_path(raw, sizeof raw, dir, "find-raw.db", "");
@@ -1129,9 +719,9 @@ static void run_find(const char *dir, const uint8_t *root, size_t n, const char 
     f->plan = bench_xcalloc((size_t)FIND_STEPS * FINDS_PER_STEP, sizeof *f->plan);
     /* A fresh context: its key cache is empty. */
     f->ctx = bench_ctx_open(&f->cfg, ours, root, NULL, NULL);
-    f->actor = new_actor(f->ctx, ACTOR);
+    f->actor = bs_new_actor(f->ctx, ACTOR);
     bench_raw_open(&f->raw, raw);
-    raw_keys_from(&f->keys, f->ctx, root);
+    bs_raw_keys_from(&f->keys, f->ctx, root);
     uint8_t audit_key[32];
     memcpy(audit_key, f->keys.audit, sizeof audit_key);
     bench_id chain;
@@ -1154,7 +744,7 @@ static void run_find(const char *dir, const uint8_t *root, size_t n, const char 
     bench_ctx_close(f->ctx, f->cfg);
     bench_raw_close(&f->raw);
     t0 = bench_now_ns();
-    check_logs(dir, "find-ours.db", "find-raw.db", audit_key);
+    bs_check_logs(dir, "find-ours.db", "find-raw.db", audit_key);
     fprintf(stderr, "bench: %llu lookups per side (checksum %u); the logs verified in %.1f s\n",
             (unsigned long long)f->lookups, f->sink, (double)(bench_now_ns() - t0) / 1e9);
     sodium_memzero(audit_key, sizeof audit_key);
