@@ -4,11 +4,11 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 set -eu
 what=${1:-test}
-pkgs="gcc libc6-dev pkg-config meson ninja-build libsodium-dev libsqlite3-dev libyajl-dev libunistring-dev libidn2-dev"
+pkgs="gcc libc6-dev pkg-config meson ninja-build libsodium-dev libsqlite3-dev libyajl-dev libunistring-dev libidn2-dev libpq-dev"
 case "$what" in
     demo) ;;
-    test) pkgs="$pkgs check clang libclang-rt-14-dev g++ binutils python3-nacl" ;;
-    bench) pkgs="$pkgs check" ;;
+    test) pkgs="$pkgs check clang libclang-rt-14-dev g++ binutils python3-nacl postgresql-15" ;;
+    bench) pkgs="$pkgs check postgresql-15" ;;
     *) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
 esac
 missing=

@@ -2,9 +2,15 @@
 # Builds and runs every test twice: a normal build (gcc), and a clang build
 # with AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero if
 # anything failed; the logs are _build/{normal,asan}/meson-logs/testlog.*
+# The PostgreSQL tests use the server PRIVACY_TEST_PG names; without one,
+# a throwaway server runs for the length of this script
+# (scripts/with_postgres.sh), stopped however the script ends.
 set -u
 cd "$(dirname "$0")/.."
 scripts/deps.sh test || exit 1
+if [ -z "${PRIVACY_TEST_PG:-}" ]; then
+    exec scripts/with_postgres.sh "$0" "$@"
+fi
 status=0
 
 rm -rf _build/normal _build/asan

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "backend/postgres/pg_backend.h"
 #include "backend/sqlite/sqlite_backend.h"
 #include "error.h"
 
@@ -77,8 +78,20 @@ static int builtin_backend(const char *fn, const char *uri, const privacy_backen
         *retry_us = opts.retry_budget_us;
         return PRIVACY_OK;
     }
+    if (prv_pg_uri_scheme(uri)) {
+        prv_pg_opts opts;
+        char msg[PRIVACY_ERRMSG_MAX];
+        int rc = prv_pg_uri_parse(uri, &opts, msg, sizeof msg);
+        if (rc != PRIVACY_OK)
+            return prv_err_set(prv_err_tls(), rc, "%s: %s", fn, msg);
+        prv_pg_opts_clear(&opts);
+        *be = &prv_pg_backend;
+        *retry_us = opts.retry_budget_us;
+        return PRIVACY_OK;
+    }
     return prv_err_set(prv_err_tls(), PRIVACY_E_INVALID,
-                       "%s: unsupported storage URI scheme (this build supports \"sqlite:\")", fn);
+                       "%s: unsupported storage URI scheme (this build supports \"sqlite:\","
+                       " \"postgresql://\", \"postgres://\" and \"pg:\")", fn);
 }
 
 int privacy_config_set_storage(privacy_config *cfg, const char *uri)

@@ -13,16 +13,20 @@ static void roll_back_quietly(prv_store *st)
     (void)st->be.rollback(st->conn);
 }
 
-static int run_once(prv_store *st, prv_store_tx_fn fn, void *userdata)
+/* *in_commit is set when the failure came from commit() itself. */
+static int run_once(prv_store *st, prv_store_tx_fn fn, void *userdata, int *in_commit)
 {
+    *in_commit = 0;
     int rc = st->be.begin(st->conn);
     if (rc != PRIVACY_OK)
         return prv_store_fail(st, rc);
     rc = fn(st, userdata);
     if (rc == PRIVACY_OK) {
         rc = st->be.commit(st->conn);
-        if (rc != PRIVACY_OK)
+        if (rc != PRIVACY_OK) {
+            *in_commit = 1;
             rc = prv_store_fail(st, rc);
+        }
     }
     if (rc != PRIVACY_OK)
         roll_back_quietly(st);
@@ -42,16 +46,28 @@ int prv_store_tx(prv_store *st, prv_store_tx_fn fn, void *userdata)
     }
     int64_t start = prv_clock_monotonic();
     int64_t delay = BACKOFF_FIRST_US;
+    /* A commit() that answered BUSY may have landed (a connection lost
+     * during COMMIT). Re-running is safe: every write of a transaction
+     * replaces by id, so a change that did land is written again, once.
+     * But if no later run succeeds, nobody knows whether it landed. */
+    int unknown = 0;
     for (int retried = 0;; retried = 1) {
-        int rc = run_once(st, fn, userdata);
+        int in_commit;
+        int rc = run_once(st, fn, userdata, &in_commit);
         if (rc == PRIVACY_OK && retried)
             prv_err_clear(st->err); /* the earlier runs' failure is history */
         if (rc != PRIVACY_E_BUSY)
             return rc;
+        unknown |= in_commit;
         int64_t spent = prv_clock_monotonic() - start;
         if (spent + delay > st->retry_budget_us) {
             char last[PRIVACY_ERRMSG_MAX];
             memcpy(last, st->err->msg, sizeof last);
+            if (unknown)
+                return prv_err_set(st->err, PRIVACY_E_STORAGE,
+                                   "store: gave up after %lld ms of retries; the outcome is"
+                                   " unknown: a commit may have landed (%.160s)",
+                                   (long long)(spent / 1000), last);
             return prv_err_set(st->err, PRIVACY_E_BUSY,
                                "store: gave up after %lld ms of retries: %.180s",
                                (long long)(spent / 1000), last);

@@ -3,64 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/uri_util.h"
 #include "core/alloc.h"
 #include "sqlite_backend.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string; refuses bad escapes and NUL. */
-static int decode(const char *s, size_t n, char **out, char *errbuf, size_t errlen)
-{
-    char *d = prv_malloc(n + 1);
-    if (d == NULL) {
-        snprintf(errbuf, errlen, "sqlite: out of memory parsing the URI");
-        return PRIVACY_E_NOMEM;
-    }
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            d[j++] = s[i];
-            continue;
-        }
-        int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
-        int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            prv_free(d);
-            snprintf(errbuf, errlen, "sqlite: bad percent-escape in the storage URI");
-            return PRIVACY_E_INVALID;
-        }
-        d[j++] = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    d[j] = '\0';
-    *out = d;
-    return PRIVACY_OK;
-}
-
-static int parse_int(const char *v, size_t n, long min, long max, long *out)
-{
-    if (n == 0 || n > 10)
-        return 0;
-    long x = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] < '0' || v[i] > '9')
-            return 0;
-        x = x * 10 + (v[i] - '0');
-    }
-    if (x < min || x > max)
-        return 0;
-    *out = x;
-    return 1;
-}
 
 static int option(prv_sqlite_opts *o, const char *kv, size_t n, char *errbuf, size_t errlen)
 {
@@ -74,7 +19,7 @@ static int option(prv_sqlite_opts *o, const char *kv, size_t n, char *errbuf, si
     size_t vlen = n - klen - 1;
     long x;
     if (klen == 15 && memcmp(kv, "busy_timeout_ms", 15) == 0) {
-        if (!parse_int(v, vlen, 0, 3600000, &x)) {
+        if (!prv_uri_int(v, vlen, 0, 3600000, &x)) {
             snprintf(errbuf, errlen, "sqlite: busy_timeout_ms must be 0..3600000");
             return PRIVACY_E_INVALID;
         }
@@ -82,7 +27,7 @@ static int option(prv_sqlite_opts *o, const char *kv, size_t n, char *errbuf, si
         return PRIVACY_OK;
     }
     if (klen == 15 && memcmp(kv, "retry_budget_ms", 15) == 0) {
-        if (!parse_int(v, vlen, 0, 3600000, &x)) {
+        if (!prv_uri_int(v, vlen, 0, 3600000, &x)) {
             snprintf(errbuf, errlen, "sqlite: retry_budget_ms must be 0..3600000");
             return PRIVACY_E_INVALID;
         }
@@ -128,7 +73,7 @@ int prv_sqlite_uri_parse(const char *uri, prv_sqlite_opts *o, char *errbuf, size
         snprintf(errbuf, errlen, "sqlite: the storage URI names no file (sqlite:/path/file.db)");
         return PRIVACY_E_INVALID;
     }
-    int rc = decode(path, plen, &o->path, errbuf, errlen);
+    int rc = prv_uri_decode("sqlite", path, plen, &o->path, errbuf, errlen);
     if (rc != PRIVACY_OK)
         return rc;
     o->memory = strcmp(o->path, ":memory:") == 0;
