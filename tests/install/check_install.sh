@@ -36,6 +36,9 @@ project('uses-libprivacy', 'c', default_options: ['c_std=c11'])
 sub = subproject('libprivacy', default_options: ['tests=false', 'bench=false', 'demo=false'])
 executable('app', 'app.c', dependencies: dependency('libprivacy'))
 MESON
+# The subproject builds against the system's libraries, not the install
+# root above.
+unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 # shellcheck disable=SC2086 # san_opts is meant to split
 CC=$cc meson setup $san_opts "$tmp/proj/build" "$tmp/proj" >"$tmp/sub.log" 2>&1 \
     && ninja -C "$tmp/proj/build" >>"$tmp/sub.log" 2>&1 \

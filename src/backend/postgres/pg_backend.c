@@ -21,10 +21,11 @@ static const char *const sql_tmpl[PS_COUNT] = {
     [PS_GET] = "SELECT " COLS " FROM \"%s\".records WHERE collection = $1 AND id = $2",
     [PS_DEL] = "DELETE FROM \"%s\".records WHERE collection = $1 AND id = $2",
     [PS_SCAN_ALL] = "SELECT " COLS " FROM \"%s\".records WHERE collection = $1" ORDER,
-    [PS_SCAN_SUBJECT] = "SELECT " COLS " FROM \"%s\".records WHERE collection = $1"
-                        " AND subject_id = $2" ORDER,
-    [PS_SCAN_INDEX] = "SELECT " COLS " FROM \"%s\".records WHERE collection = $1"
-                      " AND index_key = $2" ORDER,
+    /* Parenthesised: one string each, not a missing comma. */
+    [PS_SCAN_SUBJECT] = ("SELECT " COLS " FROM \"%s\".records WHERE collection = $1"
+                         " AND subject_id = $2" ORDER),
+    [PS_SCAN_INDEX] = ("SELECT " COLS " FROM \"%s\".records WHERE collection = $1"
+                       " AND index_key = $2" ORDER),
     [PS_DEL_SUBJECT] = "DELETE FROM \"%s\".records WHERE collection = $1 AND subject_id = $2",
     [PS_PURGE] = "DELETE FROM \"%s\".records WHERE collection = $1 AND expires > 0"
                  " AND expires <= $2",
