@@ -33,7 +33,12 @@
  *  - Every function returns PRIVACY_OK or a negative PRIVACY_E_* code.
  *    PRIVACY_E_BUSY means "retryable": the transaction did not commit and
  *    may be re-run whole (lock held elsewhere, serialization failure, lost
- *    connection before commit). PRIVACY_E_STORAGE is any other failure,
+ *    connection before commit). From commit() it may also mean "the
+ *    outcome is unknown" (connection lost during COMMIT): the store re-runs
+ *    the transaction, whose writes replace by id, so it lands once. A
+ *    commit that landed but is not durable (a cancelled wait for a
+ *    synchronous standby) is PRIVACY_E_STORAGE. PRIVACY_E_STORAGE is any
+ *    other failure,
  *    PRIVACY_E_NOMEM an allocation failure, PRIVACY_E_NOT_FOUND is only
  *    returned by get(). errmsg() then describes it (never empty after a
  *    failure) without quoting record contents or passwords.

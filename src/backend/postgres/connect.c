@@ -81,6 +81,21 @@ int prv_pg_fail(pg_conn *c, const PGresult *res, const char *what)
     return again ? PRIVACY_E_BUSY : PRIVACY_E_STORAGE;
 }
 
+int prv_pg_result(pg_conn *c, PGresult *res, const char *what, PGresult **out)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (PQstatus(c->pg) != CONNECTION_OK || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
+        int rc = prv_pg_fail(c, res, what);
+        PQclear(res);
+        return rc;
+    }
+    if (out != NULL)
+        *out = res;
+    else
+        PQclear(res);
+    return PRIVACY_OK;
+}
+
 /* Warnings during COMMIT mean it is not what it seems: the wait for a
  * synchronous standby was cancelled, so the change is committed on this
  * server only. Other notices are dropped: never printed, never logged. */

@@ -109,15 +109,8 @@ static int exec(pg_conn *c, int which, const params *p, const char *what, PGresu
         rc = prepare(c, which);
     if (rc != PRIVACY_OK)
         return rc;
-    PGresult *res = PQexecPrepared(c->pg, ps_name[which], p->n, p->val, p->len, p->fmt, 1);
-    ExecStatusType st = PQresultStatus(res);
-    if (PQstatus(c->pg) != CONNECTION_OK || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
-        rc = prv_pg_fail(c, res, what);
-        PQclear(res);
-        return rc;
-    }
-    *out = res;
-    return PRIVACY_OK;
+    return prv_pg_result(c, PQexecPrepared(c->pg, ps_name[which], p->n, p->val, p->len, p->fmt, 1),
+                         what, out);
 }
 
 static int exec_counted(pg_conn *c, int which, const params *p, const char *what, uint64_t *n)
@@ -136,20 +129,10 @@ static int exec_counted(pg_conn *c, int which, const params *p, const char *what
     return PRIVACY_OK;
 }
 
-/* A one-line command outside the prepared set (BEGIN, COMMIT, ROLLBACK). */
-static int command(pg_conn *c, const char *sql, const char *what, PGresult **out)
+/* A command outside the prepared set (BEGIN, ROLLBACK). */
+static int command(pg_conn *c, const char *sql, const char *what)
 {
-    PGresult *res = PQexec(c->pg, sql);
-    if (PQstatus(c->pg) != CONNECTION_OK || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        int rc = prv_pg_fail(c, res, what);
-        PQclear(res);
-        return rc;
-    }
-    if (out != NULL)
-        *out = res;
-    else
-        PQclear(res);
-    return PRIVACY_OK;
+    return prv_pg_result(c, PQexec(c->pg, sql), what, NULL);
 }
 
 static int pg_begin(void *conn)
@@ -157,7 +140,7 @@ static int pg_begin(void *conn)
     pg_conn *c = conn;
     int rc = usable(c);
     if (rc == PRIVACY_OK)
-        rc = command(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin", NULL);
+        rc = command(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin");
     if (rc == PRIVACY_OK)
         c->in_tx = 1;
     return rc;
@@ -212,7 +195,7 @@ static int pg_rollback(void *conn)
         return PRIVACY_OK;
     if (!was && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return PRIVACY_OK;
-    return command(c, "ROLLBACK", "rollback", NULL);
+    return command(c, "ROLLBACK", "rollback");
 }
 
 static int pg_put(void *conn, const privacy_record *r)

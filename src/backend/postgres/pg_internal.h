@@ -38,6 +38,11 @@ typedef struct pg_conn {
  * Never quotes row contents. */
 int prv_pg_fail(pg_conn *c, const PGresult *res, const char *what);
 
+/* Checks the result of a statement run on c: on success hands it to *out
+ * (or clears it when out is NULL); on failure clears it and returns
+ * prv_pg_fail's code. */
+int prv_pg_result(pg_conn *c, PGresult *res, const char *what, PGresult **out);
+
 /* Connects (or reconnects) c->pg from c->opts; on failure the message is
  * in c->errmsg and the code is PRIVACY_E_BUSY (the server may come back:
  * a failover) or PRIVACY_E_STORAGE/NOMEM. */

@@ -74,17 +74,7 @@ static int run(pg_conn *c, const char *tmpl, const char *what, PGresult **rows)
     PGresult *res = strstr(tmpl, "$1") != NULL
                         ? PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0)
                         : PQexec(c->pg, sql);
-    ExecStatusType st = PQresultStatus(res);
-    if (PQstatus(c->pg) != CONNECTION_OK || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
-        int rc = prv_pg_fail(c, res, what);
-        PQclear(res);
-        return rc;
-    }
-    if (rows != NULL)
-        *rows = res;
-    else
-        PQclear(res);
-    return PRIVACY_OK;
+    return prv_pg_result(c, res, what, rows);
 }
 
 static int check_version(pg_conn *c, long long v)
