@@ -12,13 +12,25 @@ typedef struct {
     uint64_t deleted; /* 1 if a key was destroyed (in this run or an earlier one) */
 } shred_op;
 
+/* Deletes the key; a run that finds it gone keeps an earlier run's count:
+ * after a commit that landed but answered BUSY, the re-run finds nothing
+ * to delete, and must not record (and return) "no data key". */
+static int shred_key(shred_op *s, prv_store *st)
+{
+    uint64_t n = 0;
+    int rc = prv_dek_shred(s->o.ctx->dek_cache, st, s->subject, &n, &s->o.ctx->err);
+    if (rc == PRIVACY_OK && n > 0)
+        s->deleted = 1;
+    return rc;
+}
+
 static int shred_tx(prv_store *st, void *userdata)
 {
     shred_op *s = userdata;
     privacy_ctx *ctx = s->o.ctx;
     int rc = PRIVACY_OK;
     if (prv_subject_keystore(ctx) == st)
-        rc = prv_dek_shred(ctx->dek_cache, st, s->subject, &s->deleted, &ctx->err);
+        rc = shred_key(s, st);
     /* Nothing destroyed is recorded as such: a record of a shredding that
      * did not happen would mislead whoever reads the log. */
     return rc != PRIVACY_OK ? rc
@@ -28,8 +40,7 @@ static int shred_tx(prv_store *st, void *userdata)
 
 static int shred_keystore_tx(prv_store *st, void *userdata)
 {
-    shred_op *s = userdata;
-    return prv_dek_shred(s->o.ctx->dek_cache, st, s->subject, &s->deleted, &s->o.ctx->err);
+    return shred_key(userdata, st);
 }
 
 int prv_subject_shred(privacy_ctx *ctx, const privacy_actor *actor, const char *subject,
