@@ -2,7 +2,6 @@
 
 #include <check.h>
 #include <dirent.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,8 +124,34 @@ int tu_open(privacy_ctx **out, const char *uri)
     return rc;
 }
 
+/* 0 for SQLite, 1 for PostgreSQL; ends the process on a bad choice. */
+static int backend_choice(void)
+{
+    const char *b = getenv("PRIVACY_TEST_BACKEND");
+    if (b == NULL || b[0] == '\0' || strcmp(b, "sqlite") == 0)
+        return 0;
+    if (strcmp(b, "postgres") != 0) {
+        fprintf(stderr, "PRIVACY_TEST_BACKEND='%s': expected 'sqlite' or 'postgres'\n", b);
+        exit(EXIT_FAILURE);
+    }
+    const char *pg = getenv("PRIVACY_TEST_PG");
+    if (pg == NULL || pg[0] == '\0') {
+        fprintf(stderr, "PRIVACY_TEST_BACKEND=postgres needs PRIVACY_TEST_PG, the conninfo of a"
+                        " PostgreSQL server for the tests: run them through"
+                        " scripts/with_postgres.sh or scripts/test.sh\n");
+        exit(EXIT_FAILURE);
+    }
+    return 1;
+}
+
+int tu_backend_is_sqlite(void)
+{
+    return backend_choice() == 0;
+}
+
 int tu_run(Suite *suite)
 {
+    (void)backend_choice(); /* a bad choice fails before any test runs */
     SRunner *sr = srunner_create(suite);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
@@ -182,51 +207,9 @@ int tu_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-int tu_sql(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
-    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg != NULL ? msg : "");
-    sqlite3_free(msg);
-    int changed = sqlite3_total_changes(h);
-    ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
-    return changed;
-}
-
-int tu_count_rows(const char *db, const char *where)
-{
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM records WHERE %s", where);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
-}
-
 int tu_count_cb(void *userdata, const privacy_record *rec)
 {
     (void)rec;
     ++*(int *)userdata;
     return 0;
-}
-
-void tu_store_setup(tu_store *s)
-{
-    s->dir = tu_tmpdir();
-    s->db = tu_path(s->dir, "shop.db");
-    snprintf(s->uri, sizeof s->uri, "sqlite:%s", s->db);
-}
-
-void tu_store_teardown(tu_store *s)
-{
-    tu_rmdir(s->dir);
-    free(s->db);
-    free(s->dir);
 }

@@ -1,11 +1,13 @@
 /* Helpers shared by the test suites: temporary directories, whole-file
- * reads, and a configuration opened on a storage URI. */
+ * reads, a configuration opened on a storage URI, and the test's store on
+ * the backend it runs against (tu_store.c). */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <privacy/backend.h>
 #include <privacy/privacy.h>
 
 /* Creates a fresh temporary directory; returns its path (static buffer per
@@ -40,22 +42,87 @@ void tu_child_exit(int status);
 int tu_count_files(const char *dir, const char *prefix);
 /* 1 if path exists. */
 int tu_exists(const char *path);
-/* Runs SQL on an SQLite file directly (tampering, inspection); fails the
- * test if it fails. Returns the number of rows it changed. */
-int tu_sql(const char *db, const char *sql);
-/* How many records of an SQLite store match an SQL condition. */
-int tu_count_rows(const char *db, const char *where);
 /* A record callback that counts: userdata is an int. */
 int tu_count_cb(void *userdata, const privacy_record *rec);
 
-/* A fresh directory with a store path in it: "<dir>/shop.db". */
+/* ---- the backend a test runs against ---- */
+
+/* The environment chooses it: PRIVACY_TEST_BACKEND=sqlite (the default) or
+ * postgres, which needs PRIVACY_TEST_PG, a libpq key/value conninfo of a
+ * server the tests may create schemas on (scripts/with_postgres.sh starts
+ * one). Anything else ends the process with a message: never a skip. */
+int tu_backend_is_sqlite(void);
+
+/* The test's store: a fresh temporary directory (for key files, policy
+ * files, ...) and a new, empty store on the test's backend: the SQLite
+ * file "<dir>/shop.db", or on PostgreSQL a schema of its own,
+ * "t_<pid>_<n>_<random>", on the server of PRIVACY_TEST_PG. */
 typedef struct tu_store {
-    char *dir;
-    char *db;
-    char uri[4300]; /* "sqlite:<db>" */
+    char dir[4096];
+    char db[4200];     /* SQLite: the file; "" on PostgreSQL */
+    char schema[64];   /* PostgreSQL: the schema; "" on SQLite */
+    char uri[4300];    /* "sqlite:<db>" or "pg:<PRIVACY_TEST_PG> schema=<schema>" */
+    const privacy_backend *backend; /* &prv_sqlite_backend or &prv_pg_backend */
 } tu_store;
 void tu_store_setup(tu_store *s);
+/* Removes the store, its siblings and the directory. */
 void tu_store_teardown(tu_store *s);
+/* Another store beside s, on the same backend ("<dir>/<name>.db", or the
+ * schema "<schema>_<name>"), for a second store or a separate keystore;
+ * removed with s, so it needs no teardown of its own. */
+void tu_store_sibling(const tu_store *s, const char *name, tu_store *out);
+/* 1 if anything of the store exists: on SQLite any file named after it
+ * (the file, its -wal, -journal, a private ".new-" file), on PostgreSQL
+ * its schema. */
+int tu_store_exists(const tu_store *s);
+/* Removes the store: the next open creates it afresh. */
+void tu_store_reset(const tu_store *s);
+
+/* What the tests read and tamper with, on either backend. Each fails the
+ * test if the store cannot be read or written. No context of the store
+ * may be in a transaction meanwhile. */
+
+/* Runs SQL on the store's tables (records, privacy_meta), in the dialect
+ * both backends share; returns the number of rows it changed (on
+ * PostgreSQL, by its last statement). */
+int tu_sql(const tu_store *s, const char *sql);
+/* How many records match an SQL condition (NULL: all of them). */
+int tu_count_rows(const tu_store *s, const char *where);
+/* The first column of the first row of a query as text into out (n
+ * bytes); 0 if the query returned no row. */
+int tu_sql_text(const tu_store *s, const char *sql, char *out, size_t n);
+/* 1 if the stored bytes hold needle anywhere (the plaintext and key-bytes
+ * check, R19): on SQLite the database file, its -wal and -shm files; on
+ * PostgreSQL every column of every row of records and privacy_meta, read
+ * through SQL. */
+int tu_store_contains(const tu_store *s, const void *needle, size_t len);
+
+/* A record's body, malloc'd; NULL if there is no such record. */
+uint8_t *tu_body(const tu_store *s, const char *collection, const char *id, size_t *len);
+/* Sets a record's body to len bytes; returns the rows changed (0 or 1). */
+int tu_set_body(const tu_store *s, const char *collection, const char *id, const void *body,
+                size_t len);
+/* Changes one byte of a record's body (pos < 0 counts from its end). */
+void tu_flip_body_byte(const tu_store *s, const char *collection, const char *id, long pos);
+/* Replaces every occurrence of from by to in the bodies of a collection's
+ * records (id NULL) or of one record; returns how many bodies changed. */
+int tu_replace_in_bodies(const tu_store *s, const char *collection, const char *id,
+                         const char *from, const char *to);
+/* Swaps the bodies of two records of a collection. */
+void tu_swap_bodies(const tu_store *s, const char *collection, const char *a, const char *b);
+
+/* A digest of every column of the records matching an SQL condition (NULL:
+ * all, and privacy_meta too), in (collection, id) order: equal digests,
+ * those rows unchanged. Fails the test if no record matches. */
+void tu_digest_rows(const tu_store *s, const char *where, uint8_t out[32]);
+/* A digest of the whole store, to prove it untouched: on SQLite the
+ * database file's bytes, on PostgreSQL tu_digest_rows(s, NULL). */
+void tu_store_digest(const tu_store *s, uint8_t out[32]);
+/* Saves what the store holds under a name, and puts it back later, as
+ * restoring a backup would (SQLite: a copy of the file; PostgreSQL: copies
+ * of the tables in the schema). Only with no context of the store open. */
+void tu_store_save(const tu_store *s, const char *name);
+void tu_store_restore(const tu_store *s, const char *name);
 
 /* Runs a check suite; returns the process exit status. */
 struct Suite;

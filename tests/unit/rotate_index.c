@@ -207,7 +207,7 @@ START_TEST(test_rotate_index_concurrent_additions_agree)
     ck_assert_int_eq(add_index_version(b), 2); /* a's version 2, loaded */
     ck_assert_mem_eq(prv_keystore_key(a->keys, PRV_KEY_BLIND_INDEX, NULL),
                      prv_keystore_key(b->keys, PRV_KEY_BLIND_INDEX, NULL), PRV_WORKING_KEY_BYTES);
-    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), PRV_KEY_COUNT + 1);
+    ck_assert_int_eq(tu_count_rows(&S, "collection = 'keys'"), PRV_KEY_COUNT + 1);
     ck_assert_int_eq(add_index_version(b), 3);
     privacy_close(a);
     privacy_close(b);
@@ -228,12 +228,12 @@ START_TEST(test_rotate_index_only_the_index_key_takes_versions)
         prv_keystore_key(ctx->keys, p, &v);
         ck_assert_int_eq(v, 1);
     }
-    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), PRV_KEY_COUNT);
+    ck_assert_int_eq(tu_count_rows(&S, "collection = 'keys'"), PRV_KEY_COUNT);
     privacy_close(ctx);
 }
 END_TEST
 
-/* A new version's record altered in the file is refused when a context
+/* A new version's record altered in the store is refused when a context
  * comes to load it, as at open. */
 START_TEST(test_rotate_index_R22_tampered_new_version_refused)
 {
@@ -243,11 +243,7 @@ START_TEST(test_rotate_index_R22_tampered_new_version_refused)
     ck_assert_int_eq(rt_open(&late, OLD, 1, NULL, NULL), PRIVACY_OK);
     add_index_version(late);
     privacy_close(late);
-    ck_assert_int_eq(tu_sql(S.db, "UPDATE records SET body = CAST(substr(body, 1, length(body) - 1)"
-                                  " || (CASE WHEN substr(body, -1) = x'00' THEN x'01' ELSE x'00'"
-                                  " END) AS BLOB) WHERE collection = 'keys'"
-                                  " AND id = 'wk.blind_index.2'"),
-                     1);
+    tu_flip_body_byte(&S, "keys", "wk.blind_index.2", -1);
     char *none = NULL;
     ck_assert_int_eq(find(early, "nobody@example.org", &none), PRIVACY_E_INTEGRITY);
     ck_assert(strstr(privacy_errmsg(early), "'wk.blind_index.2' does not authenticate") != NULL);
@@ -269,7 +265,7 @@ START_TEST(test_rotate_index_versions_follow_a_root_key_rotation)
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
     privacy_close(ctx);
-    ck_assert_int_eq(rt_wraps(S.uri).by[1], TOTAL_KEYS + 2); /* a key and a data key more */
+    ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS + 2); /* a key and a data key more */
     ck_assert_int_eq(rt_open(&ctx, NEW, 1, NULL, NULL), PRIVACY_OK);
     ck_assert_int_eq(loaded_versions(ctx), 2);
     rt_check_reads(ctx);

@@ -3,12 +3,10 @@
 
 #include <check.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "audit/entry.h"
-#include "backend/sqlite/sqlite_backend.h"
 #include "core/context.h"
 #include "crypto/dek.h"
 #include "fault_backend.h"
@@ -34,7 +32,7 @@ void rt_setup(void)
         prv_keks_clear(&keks);
     }
     memset(sub, 0, sizeof sub);
-    fb_reset(&prv_sqlite_backend);
+    fb_reset(S.backend);
 }
 
 void rt_teardown(void)
@@ -147,13 +145,13 @@ static int tally_dek(void *userdata, const privacy_record *r)
 }
 
 /* Read through a bare store: looking needs no root key. */
-wrap_tally rt_wraps(const char *uri)
+wrap_tally rt_wraps(const tu_store *s)
 {
     wrap_tally t;
     memset(&t, 0, sizeof t);
     prv_err err;
     prv_store *st;
-    ck_assert_int_eq(prv_store_open(&st, &prv_sqlite_backend, uri, 0, &err), PRIVACY_OK);
+    ck_assert_int_eq(prv_store_open(&st, s->backend, s->uri, 0, &err), PRIVACY_OK);
     ck_assert_int_eq(prv_store_scan(st, PRV_KEYS_COLLECTION, NULL, NULL, 0, tally_key, &t),
                      PRIVACY_OK);
     ck_assert_int_eq(prv_store_scan(st, PRV_DEK_COLLECTION, NULL, NULL, 0, tally_dek, &t),
@@ -162,35 +160,6 @@ wrap_tally rt_wraps(const char *uri)
     ck_assert_int_eq(t.malformed, 0);
     ck_assert_int_eq(t.other, 0);
     return t;
-}
-
-void rt_digest(const char *db, const char *where, uint8_t out[32])
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT collection, id, body FROM records WHERE %s ORDER BY collection, id", where);
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    crypto_generichash_state g;
-    crypto_generichash_init(&g, NULL, 0, 32);
-    int rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        rows++;
-        for (int c = 0; c < 3; c++) {
-            uint8_t len[4];
-            int n = sqlite3_column_bytes(st, c);
-            len[0] = (uint8_t)(n >> 24), len[1] = (uint8_t)(n >> 16);
-            len[2] = (uint8_t)(n >> 8), len[3] = (uint8_t)n;
-            crypto_generichash_update(&g, len, sizeof len);
-            crypto_generichash_update(&g, sqlite3_column_blob(st, c), (size_t)n);
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    ck_assert_int_gt(rows, 0);
-    crypto_generichash_final(&g, out, 32);
 }
 
 static int note_entry(void *userdata, const privacy_record *r)

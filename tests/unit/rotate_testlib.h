@@ -33,16 +33,12 @@ void rt_email(char out[64], int i);
 /* Every subject's name reads back and every email finds its subject. */
 void rt_check_reads(privacy_ctx *ctx);
 
-/* Which root key wrapped the key records of the store at uri: by[i] for
- * K[i]; fails the test on any record no K[i] wrapped or a malformed one. */
+/* Which root key wrapped the key records of a store: by[i] for K[i];
+ * fails the test on any record no K[i] wrapped or a malformed one. */
 typedef struct {
     int by[3], other, malformed;
 } wrap_tally;
-wrap_tally rt_wraps(const char *uri);
-
-/* A digest of the records of an SQLite store that match an SQL condition:
- * equal digests, nothing changed. */
-void rt_digest(const char *db, const char *where, uint8_t out[32]);
+wrap_tally rt_wraps(const tu_store *s);
 
 /* The audit entries with action "keys.rotate": how many, and the last
  * one's outcome and object. */

@@ -1,9 +1,8 @@
 /* The audit log (R21): chains, closes and the fold, and tampering with the
- * SQLite file itself — an edited byte, a deleted row, swapped rows, the
- * newest entries deleted, an older copy restored — each found at the right
- * entry (the last two against an exported checkpoint). */
+ * store itself — an edited byte, a deleted row, swapped rows, the newest
+ * entries deleted, an older copy restored — each found at the right entry
+ * (the last two against an exported checkpoint). */
 #include <check.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,28 +60,21 @@ static void append(privacy_ctx *ctx, int n, const char *subject)
     free(e);
 }
 
-/* Tampers with the file directly; the tampering must touch a row. */
+/* Tampers with the store directly; the tampering must touch a row. */
 static void tamper(const char *sql)
 {
-    ck_assert_int_gt(tu_sql(S.db, sql), 0);
+    ck_assert_int_gt(tu_sql(&S, sql), 0);
 }
 
 /* The record id of the nth entry (1-based) of the only/first chain. */
 static void nth_id(char out[128], int n)
 {
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(S.db, &h), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "SELECT id FROM records WHERE collection = 'audit'"
-                                        " ORDER BY created, id LIMIT 1 OFFSET ?",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int(st, 1, n - 1);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    snprintf(out, 128, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(h);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM records WHERE collection = 'audit' ORDER BY created, id"
+             " LIMIT 1 OFFSET %d",
+             n - 1);
+    ck_assert(tu_sql_text(&S, sql, out, 128));
 }
 
 static void assert_verify_fails(const char *checkpoint, const char *id, const char *what)
@@ -136,14 +128,7 @@ START_TEST(test_audit_R21_edited_byte_found)
     make_log();
     char id[128];
     nth_id(id, 4);
-    char sql[512];
-    /* Flip one byte inside the entry's action field area. */
-    snprintf(sql, sizeof sql,
-             "UPDATE records SET body = CAST(substr(body, 1, 60) || "
-             "(CASE WHEN substr(body, 61, 1) = x'41' THEN x'42' ELSE x'41' END) || "
-             "substr(body, 62) AS BLOB) WHERE collection = 'audit' AND id = '%s'",
-             id);
-    tamper(sql);
+    tu_flip_body_byte(&S, "audit", id, 60); /* inside the entry's action field area */
     assert_verify_fails(NULL, id, "was altered");
 }
 END_TEST
@@ -178,16 +163,10 @@ END_TEST
 START_TEST(test_audit_R21_swapped_rows_found)
 {
     make_log();
-    char a[128], b[128], sql[1024];
+    char a[128], b[128];
     nth_id(a, 3);
     nth_id(b, 7);
-    snprintf(sql, sizeof sql,
-             "CREATE TEMP TABLE t AS SELECT id, body FROM records WHERE collection = 'audit';"
-             "UPDATE records SET body = (SELECT t.body FROM t WHERE t.id ="
-             " CASE records.id WHEN '%s' THEN '%s' ELSE '%s' END)"
-             " WHERE collection = 'audit' AND id IN ('%s', '%s')",
-             a, b, a, a, b);
-    tamper(sql);
+    tu_swap_bodies(&S, "audit", a, b);
     assert_verify_fails(NULL, a, "holds the body of another entry");
 }
 END_TEST
@@ -261,8 +240,7 @@ END_TEST
 START_TEST(test_audit_R21_restored_older_copy_found_by_checkpoint)
 {
     make_log();
-    char *old = tu_path(S.dir, "old.db");
-    ck_assert_int_eq(tu_copy_file(S.db, old), 0);
+    tu_store_save(&S, "old");
     privacy_ctx *ctx = open_ctx();
     append(ctx, 4, NULL);
     privacy_close(ctx); /* a second chain ends: fold step 2 */
@@ -270,11 +248,10 @@ START_TEST(test_audit_R21_restored_older_copy_found_by_checkpoint)
     char *ckpt = NULL;
     ck_assert_int_eq(privacy_audit_checkpoint(ctx, &ckpt), PRIVACY_OK);
     privacy_close(ctx);
-    ck_assert_int_eq(tu_copy_file(old, S.db), 0); /* the older copy comes back */
+    tu_store_restore(&S, "old"); /* the older copy comes back */
     assert_verifies(NULL);
     assert_verify_fails(ckpt, NULL, "an older copy was restored");
     privacy_free(ckpt);
-    free(old);
 }
 END_TEST
 
@@ -285,11 +262,10 @@ START_TEST(test_audit_checkpoint_of_another_store_refused)
     char *ckpt = NULL;
     ck_assert_int_eq(privacy_audit_checkpoint(ctx, &ckpt), PRIVACY_OK);
     privacy_close(ctx);
-    char *db2 = tu_path(S.dir, "other.db");
-    char uri2[4300];
-    snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
+    tu_store other_store;
+    tu_store_sibling(&S, "other", &other_store);
     privacy_ctx *other;
-    ck_assert_int_eq(tu_open(&other, uri2), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&other, other_store.uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_audit_verify(other, ckpt), PRIVACY_E_INTEGRITY);
     ck_assert(strstr(privacy_errmsg(other), "does not authenticate") != NULL);
     ck_assert_int_eq(privacy_audit_verify(other, "pckpt1.zz"), PRIVACY_E_INVALID);
@@ -303,7 +279,6 @@ START_TEST(test_audit_checkpoint_of_another_store_refused)
     ck_assert_int_eq(privacy_audit_verify(NULL, NULL), PRIVACY_E_INVALID);
     privacy_close(other);
     privacy_free(ckpt);
-    free(db2);
 }
 END_TEST
 

@@ -1,5 +1,7 @@
 /* Core: version, status codes and messages, configuration, the context's
- * lifecycle, the clock, fork detection, identifiers, the allocator. */
+ * lifecycle, the clock, fork detection, identifiers, the allocator. The
+ * tests that open a context use the test's store (testutil.h); SQLite's
+ * storage URIs are checked on the SQLite run only. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,20 @@
 #include "privacy/privacy.h"
 #include "testutil.h"
 
+/* A storage URI for calls refused before any store is opened. */
 #define MEM "sqlite::memory:"
+
+static tu_store S;
+
+static void setup(void)
+{
+    tu_store_setup(&S);
+}
+
+static void teardown(void)
+{
+    tu_store_teardown(&S);
+}
 
 static void assert_failed_with(int rc, int want, const privacy_ctx *ctx, const char *needle)
 {
@@ -162,8 +177,8 @@ START_TEST(test_config_backend_is_copied)
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     privacy_backend *be = malloc(sizeof *be);
     ck_assert_ptr_nonnull(be);
-    *be = prv_sqlite_backend;
-    ck_assert_int_eq(privacy_config_set_backend(cfg, be, MEM), PRIVACY_OK);
+    *be = *S.backend;
+    ck_assert_int_eq(privacy_config_set_backend(cfg, be, S.uri), PRIVACY_OK);
     memset(be, 0, sizeof *be);
     free(be);
     privacy_ctx *ctx;
@@ -186,11 +201,18 @@ START_TEST(test_open_refuses_bad_arguments)
     ck_assert_ptr_null(ctx);
     privacy_config_free(cfg);
     ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK); /* storage, but no root key */
-    ck_assert_int_eq(privacy_config_set_storage(cfg, MEM), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     assert_failed_with(privacy_open(&ctx, cfg), PRIVACY_E_INVALID, NULL,
                        "R22: no root key configured");
     ck_assert_ptr_null(ctx);
+    ck_assert(!tu_store_exists(&S));
     privacy_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_open_sqlite_file_that_cannot_be_created)
+{
+    privacy_ctx *ctx = NULL;
     assert_failed_with(tu_open(&ctx, "sqlite:/nonexistent-dir/x.db"), PRIVACY_E_STORAGE, NULL,
                        "cannot create '/nonexistent-dir/x.db'");
     ck_assert_ptr_null(ctx);
@@ -207,7 +229,7 @@ START_TEST(test_context_calls_refuse_null)
     privacy_close(NULL);
     privacy_free(NULL);
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, MEM), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     assert_failed_with(privacy_now(ctx, NULL), PRIVACY_E_INVALID, ctx, "out is NULL");
     privacy_close(ctx);
 }
@@ -216,7 +238,7 @@ END_TEST
 START_TEST(test_transaction_state_errors)
 {
     privacy_ctx *ctx;
-    ck_assert_int_eq(tu_open(&ctx, MEM), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     assert_failed_with(privacy_commit(ctx), PRIVACY_E_MISUSE, ctx, "no transaction is open");
     assert_failed_with(privacy_rollback(ctx), PRIVACY_E_MISUSE, ctx, "no transaction is open");
     ck_assert_int_eq(privacy_begin(ctx), PRIVACY_OK);
@@ -246,7 +268,7 @@ START_TEST(test_clock_is_replaceable)
     fake_clock fc = { .now = INT64_C(1700000000000000), .calls = 0 };
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, MEM), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_clock(cfg, read_fake, &fc), PRIVACY_OK);
     privacy_ctx *ctx;
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
@@ -275,10 +297,7 @@ END_TEST
 
 START_TEST(test_fork_child_is_refused)
 {
-    char *dir = tu_tmpdir();
-    char *db = tu_path(dir, "fork.db");
-    char uri[4200];
-    snprintf(uri, sizeof uri, "sqlite:%s", db);
+    const char *uri = S.uri;
     privacy_ctx *ctx;
     ck_assert_int_eq(tu_open(&ctx, uri), PRIVACY_OK);
     pid_t pid = fork();
@@ -311,9 +330,6 @@ START_TEST(test_fork_child_is_refused)
     ck_assert_int_eq(privacy_begin(ctx), PRIVACY_OK);
     ck_assert_int_eq(privacy_commit(ctx), PRIVACY_OK);
     privacy_close(ctx);
-    tu_rmdir(dir);
-    free(db);
-    free(dir);
 }
 END_TEST
 
@@ -377,18 +393,25 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_strerror_names_every_code);
     tcase_add_test(tc, test_errmsg_null_context_is_thread_message);
     tcase_add_test(tc, test_config_setters_refuse_null);
-    tcase_add_test(tc, test_config_storage_uri_errors);
     tcase_add_test(tc, test_config_retry_budget_range);
     tcase_add_test(tc, test_config_backend_version_and_members);
-    tcase_add_test(tc, test_config_backend_is_copied);
-    tcase_add_test(tc, test_open_refuses_bad_arguments);
-    tcase_add_test(tc, test_context_calls_refuse_null);
-    tcase_add_test(tc, test_transaction_state_errors);
-    tcase_add_test(tc, test_clock_is_replaceable);
-    tcase_add_test(tc, test_fork_child_is_refused);
     tcase_add_test(tc, test_ids_have_prefix_and_128_random_bits);
     tcase_add_test(tc, test_alloc_fault_injection_and_wipe);
+    if (tu_backend_is_sqlite()) { /* SQLite's URIs and files */
+        tcase_add_test(tc, test_config_storage_uri_errors);
+        tcase_add_test(tc, test_open_sqlite_file_that_cannot_be_created);
+    }
     suite_add_tcase(s, tc);
+    TCase *ctx = tcase_create("context"); /* on the test's store */
+    tcase_set_timeout(ctx, 30);
+    tcase_add_checked_fixture(ctx, setup, teardown);
+    tcase_add_test(ctx, test_config_backend_is_copied);
+    tcase_add_test(ctx, test_open_refuses_bad_arguments);
+    tcase_add_test(ctx, test_context_calls_refuse_null);
+    tcase_add_test(ctx, test_transaction_state_errors);
+    tcase_add_test(ctx, test_clock_is_replaceable);
+    tcase_add_test(ctx, test_fork_child_is_refused);
+    suite_add_tcase(s, ctx);
     return s;
 }
 

@@ -1,8 +1,7 @@
-/* Record integrity (R22): a sealed record edited in the SQLite file — its
+/* Record integrity (R22): a sealed record edited in the store — its
  * expiry, its body, its subject, or swapped with another — is refused on
  * read with PRIVACY_E_INTEGRITY, naming the record, never its content. */
 #include <check.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +39,10 @@ static void teardown(void)
     tu_store_teardown(&S);
 }
 
-/* Tampers with the file directly; the tampering must touch a row. */
+/* Tampers with the store directly; the tampering must touch a row. */
 static void tamper(const char *sql)
 {
-    ck_assert_int_gt(tu_sql(S.db, sql), 0);
+    ck_assert_int_gt(tu_sql(&S, sql), 0);
 }
 
 static void assert_refused(const char *id)
@@ -84,8 +83,7 @@ END_TEST
 
 START_TEST(test_integrity_R22_edited_body_refused)
 {
-    tamper("UPDATE records SET body = CAST(replace(CAST(body AS TEXT), 'given', 'GIVEN') AS BLOB)"
-             " WHERE collection = 'consent' AND id = 'c1'");
+    ck_assert_int_eq(tu_replace_in_bodies(&S, "consent", "c1", "given", "GIVEN"), 1);
     assert_refused("c1");
 }
 END_TEST
@@ -100,10 +98,7 @@ END_TEST
 
 START_TEST(test_integrity_R22_swapped_bodies_refused)
 {
-    tamper("CREATE TEMP TABLE t AS SELECT id, body FROM records WHERE collection = 'consent';"
-             "UPDATE records SET body = (SELECT t.body FROM t WHERE t.id ="
-             " CASE records.id WHEN 'c1' THEN 'c2' ELSE 'c1' END)"
-             " WHERE collection = 'consent' AND id IN ('c1', 'c2')");
+    tu_swap_bodies(&S, "consent", "c1", "c2");
     assert_refused("c1");
     assert_refused("c2");
 }
@@ -111,7 +106,7 @@ END_TEST
 
 START_TEST(test_integrity_R22_truncated_seal_refused)
 {
-    tamper("UPDATE records SET body = x'0102' WHERE collection = 'consent' AND id = 'c1'");
+    ck_assert_int_eq(tu_set_body(&S, "consent", "c1", "\x01\x02", 2), 1);
     assert_refused("c1");
     ck_assert(strstr(ctx->err.msg, "has no seal") != NULL);
 }

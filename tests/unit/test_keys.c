@@ -3,7 +3,6 @@
  * key is ever stored unwrapped (R19). */
 #include <check.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +89,7 @@ static void assert_keyfile_refused(const char *path, const char *needle)
     assert_msg(privacy_config_add_root_key_file(cfg, path), PRIVACY_E_INVALID, needle);
     privacy_ctx *ctx = NULL;
     assert_msg(privacy_open(&ctx, cfg), PRIVACY_E_INVALID, "R22: no root key configured");
-    ck_assert(!tu_exists(S.db));
+    ck_assert(!tu_store_exists(&S));
     privacy_config_free(cfg);
 }
 
@@ -166,13 +165,13 @@ START_TEST(test_keys_R22_wrong_root_key_refused_untouched)
     privacy_ctx *ctx;
     ck_assert_int_eq(open_with_keys(&ctx, &keys[0], 1), PRIVACY_OK);
     privacy_close(ctx);
-    char *copy = tu_path(S.dir, "before");
-    ck_assert_int_eq(tu_copy_file(S.db, copy), 0);
+    uint8_t before[32], after[32];
+    tu_store_digest(&S, before);
     ctx = NULL;
     assert_msg(open_with_keys(&ctx, &keys[1], 1), PRIVACY_E_CRYPTO, "R22: wrong root key");
     ck_assert_ptr_null(ctx);
-    ck_assert(tu_same_file(S.db, copy));
-    free(copy);
+    tu_store_digest(&S, after);
+    ck_assert_mem_eq(before, after, sizeof before);
 }
 END_TEST
 
@@ -196,10 +195,9 @@ START_TEST(test_keys_R19_working_keys_stored_only_wrapped)
     privacy_ctx *a, *b, *other;
     ck_assert_int_eq(tu_open(&a, S.uri), PRIVACY_OK);
     ck_assert_int_eq(tu_open(&b, S.uri), PRIVACY_OK);
-    char *db2 = tu_path(S.dir, "other.db");
-    char uri2[4300];
-    snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
-    ck_assert_int_eq(tu_open(&other, uri2), PRIVACY_OK);
+    tu_store other_store;
+    tu_store_sibling(&S, "other", &other_store);
+    ck_assert_int_eq(tu_open(&other, other_store.uri), PRIVACY_OK);
     uint8_t seen[PRV_KEY_COUNT][PRV_WORKING_KEY_BYTES];
     for (int p = 0; p < PRV_KEY_COUNT; p++) {
         uint32_t va, vb;
@@ -212,23 +210,18 @@ START_TEST(test_keys_R19_working_keys_stored_only_wrapped)
         for (int q = 0; q < p; q++)
             ck_assert(memcmp(seen[q], ka, PRV_WORKING_KEY_BYTES) != 0);
     }
-    /* Check the files while the WAL still holds the writes, then after. */
-    char *wal = tu_path(S.dir, "shop.db-wal");
+    /* Check the store while the contexts are open (on SQLite the WAL still
+     * holds the writes), then after. */
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
             privacy_close(a);
             privacy_close(b);
         }
-        for (int p = 0; p < PRV_KEY_COUNT; p++) {
-            ck_assert(!tu_file_contains(S.db, seen[p], PRV_WORKING_KEY_BYTES));
-            ck_assert(!tu_file_contains(wal, seen[p], PRV_WORKING_KEY_BYTES));
-        }
-        ck_assert(!tu_file_contains(S.db, tu_root_key, sizeof tu_root_key));
-        ck_assert(!tu_file_contains(wal, tu_root_key, sizeof tu_root_key));
+        for (int p = 0; p < PRV_KEY_COUNT; p++)
+            ck_assert(!tu_store_contains(&S, seen[p], PRV_WORKING_KEY_BYTES));
+        ck_assert(!tu_store_contains(&S, tu_root_key, sizeof tu_root_key));
     }
     privacy_close(other);
-    free(wal);
-    free(db2);
 }
 END_TEST
 
@@ -238,14 +231,13 @@ START_TEST(test_keys_R22_tampered_key_record_refused)
     ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
     /* Flip the last byte (inside the tag) of the audit key's record. */
-    tu_sql(S.db, "UPDATE records SET body = CAST(substr(body, 1, length(body) - 1)"
-                 " || (CASE WHEN substr(body, -1) = x'00' THEN x'01' ELSE x'00' END) AS BLOB)"
-                 " WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    tu_flip_body_byte(&S, "keys", "wk.audit.1", -1);
     ctx = NULL;
     assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' does not authenticate");
-    tu_sql(S.db, "UPDATE records SET body = x'00' WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    ck_assert_int_eq(tu_set_body(&S, "keys", "wk.audit.1", "", 1), 1); /* one zero byte */
     assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY, "'wk.audit.1' is malformed");
-    tu_sql(S.db, "DELETE FROM records WHERE collection = 'keys' AND id = 'wk.audit.1'");
+    ck_assert_int_eq(
+        tu_sql(&S, "DELETE FROM records WHERE collection = 'keys' AND id = 'wk.audit.1'"), 1);
     /* A lost key is never replaced silently: a new audit or integrity key
      * would hide tampering with what the old one protected. */
     assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY,
@@ -255,22 +247,20 @@ END_TEST
 
 START_TEST(test_keys_separate_keystore_holds_the_keys)
 {
-    char *kdb = tu_path(S.dir, "keys.db");
-    char kuri[4300];
-    snprintf(kuri, sizeof kuri, "sqlite:%s", kdb);
+    tu_store keystore;
+    tu_store_sibling(&S, "keys", &keystore);
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_keystore(cfg, kuri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_keystore(cfg, keystore.uri), PRIVACY_OK);
     privacy_ctx *ctx;
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
     privacy_close(ctx);
-    ck_assert_int_eq(tu_count_rows(kdb, "collection = 'keys'"), PRV_KEY_COUNT);
-    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), 0);
+    ck_assert_int_eq(tu_count_rows(&keystore, "collection = 'keys'"), PRV_KEY_COUNT);
+    ck_assert_int_eq(tu_count_rows(&S, "collection = 'keys'"), 0);
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK); /* and reopens */
     privacy_close(ctx);
     privacy_config_free(cfg);
-    free(kdb);
 }
 END_TEST
 
@@ -298,7 +288,7 @@ START_TEST(test_keys_keyring_wraps_and_unwraps)
      * whose keys could not be wrapped holds none. */
     r.fail_wrap = 1;
     assert_msg(open_with_ring(&ctx, &r), PRIVACY_E_STORAGE, "keyring: wrap failed");
-    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), 0);
+    ck_assert_int_eq(tu_count_rows(&S, "collection = 'keys'"), 0);
     r.fail_wrap = 0;
     ck_assert_int_eq(open_with_ring(&ctx, &r), PRIVACY_OK);
     privacy_close(ctx);
@@ -328,42 +318,36 @@ START_TEST(test_keys_R22_emptied_keystore_refused)
     privacy_ctx *ctx;
     ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
-    ck_assert_int_gt(tu_sql(S.db, "DELETE FROM records WHERE collection = 'keys'"), 0);
+    ck_assert_int_gt(tu_sql(&S, "DELETE FROM records WHERE collection = 'keys'"), 0);
     assert_msg(open_with_keys(&ctx, other, 1), PRIVACY_E_CRYPTO, "the keystore holds no keys");
     assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_CRYPTO, "the keystore holds no keys");
-    ck_assert_int_eq(tu_count_rows(S.db, "collection = 'keys'"), 0);
+    ck_assert_int_eq(tu_count_rows(&S, "collection = 'keys'"), 0);
 }
 END_TEST
 
 START_TEST(test_keys_R22_wrong_keystore_refused)
 {
-    char *k1 = tu_path(S.dir, "keys1.db"), *k2 = tu_path(S.dir, "keys2.db");
-    char u1[4300], u2[4300];
-    snprintf(u1, sizeof u1, "sqlite:%s", k1);
-    snprintf(u2, sizeof u2, "sqlite:%s", k2);
+    tu_store k1, k2, other;
+    tu_store_sibling(&S, "keys1", &k1);
+    tu_store_sibling(&S, "keys2", &k2);
+    tu_store_sibling(&S, "other", &other);
     privacy_config *cfg;
     privacy_ctx *ctx;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_keystore(cfg, u1), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_keystore(cfg, k1.uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK);
     privacy_close(ctx);
     /* A mistyped keystore path: a new, empty keystore. */
-    ck_assert_int_eq(privacy_config_set_keystore(cfg, u2), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_keystore(cfg, k2.uri), PRIVACY_OK);
     assert_msg(privacy_open(&ctx, cfg), PRIVACY_E_CRYPTO, "the keystore holds no keys");
     /* Another store's keystore (same root key): its keys are not ours. */
-    char *db2 = tu_path(S.dir, "other.db");
-    char uri2[4300];
-    snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, uri2), PRIVACY_OK);
-    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK); /* other.db with keys2.db */
+    ck_assert_int_eq(privacy_config_set_storage(cfg, other.uri), PRIVACY_OK);
+    ck_assert_int_eq(privacy_open(&ctx, cfg), PRIVACY_OK); /* other with keys2 */
     privacy_close(ctx);
     ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     assert_msg(privacy_open(&ctx, cfg), PRIVACY_E_CRYPTO, "belong to another store");
     privacy_config_free(cfg);
-    free(k1);
-    free(k2);
-    free(db2);
 }
 END_TEST
 
@@ -371,23 +355,19 @@ END_TEST
  * the key set is bound into the wrap. */
 START_TEST(test_keys_R22_key_from_another_store_refused)
 {
-    char *db2 = tu_path(S.dir, "other.db");
-    char uri2[4300], sql[4600];
-    snprintf(uri2, sizeof uri2, "sqlite:%s", db2);
+    tu_store other;
+    tu_store_sibling(&S, "other", &other);
     privacy_ctx *ctx;
     ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
-    ck_assert_int_eq(tu_open(&ctx, uri2), PRIVACY_OK);
+    ck_assert_int_eq(tu_open(&ctx, other.uri), PRIVACY_OK);
     privacy_close(ctx);
-    snprintf(sql, sizeof sql,
-             "ATTACH '%s' AS other;"
-             "UPDATE main.records SET body = (SELECT body FROM other.records"
-             " WHERE collection = 'keys' AND id = 'wk.audit.1')"
-             " WHERE collection = 'keys' AND id = 'wk.audit.1'",
-             db2);
-    ck_assert_int_gt(tu_sql(S.db, sql), 0);
+    size_t len;
+    uint8_t *theirs = tu_body(&other, "keys", "wk.audit.1", &len);
+    ck_assert_ptr_nonnull(theirs);
+    ck_assert_int_eq(tu_set_body(&S, "keys", "wk.audit.1", theirs, len), 1);
+    free(theirs);
     assert_msg(tu_open(&ctx, S.uri), PRIVACY_E_INTEGRITY, "another store's key set");
-    free(db2);
 }
 END_TEST
 

@@ -18,13 +18,13 @@
 #include "policy_testlib.h"
 #include "testutil.h"
 
-#define MEM "sqlite::memory:"
-
+static tu_store S;
 static privacy_ctx *ctx;
 
 static void setup(void)
 {
-    ck_assert_int_eq(tu_open(&ctx, MEM), PRIVACY_OK);
+    tu_store_setup(&S);
+    ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
 }
 
 static void teardown(void)
@@ -32,6 +32,7 @@ static void teardown(void)
     prv_alloc_fault(0, 0);
     privacy_close(ctx);
     ctx = NULL;
+    tu_store_teardown(&S);
 }
 
 static int check(const char *role, const char *action, const char *cat, const char *purpose,
@@ -485,7 +486,7 @@ START_TEST(test_policy_config_set_policy_json)
 {
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, MEM), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_policy_json(NULL, "{}", 2), PRIVACY_E_INVALID);
     ck_assert_int_eq(privacy_config_set_policy_json(cfg, NULL, 2), PRIVACY_E_INVALID);
     ck_assert_str_eq(privacy_errmsg(NULL),
@@ -518,7 +519,7 @@ START_TEST(test_policy_config_set_policy_file)
     char *path = tu_path(dir, "policy.json");
     privacy_config *cfg;
     ck_assert_int_eq(tu_config_new(&cfg), PRIVACY_OK);
-    ck_assert_int_eq(privacy_config_set_storage(cfg, MEM), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, S.uri), PRIVACY_OK);
     ck_assert_int_eq(privacy_config_set_policy_file(cfg, NULL), PRIVACY_E_INVALID);
     ck_assert_int_eq(privacy_config_set_policy_file(NULL, path), PRIVACY_E_INVALID);
     ck_assert_int_eq(privacy_config_set_policy_file(cfg, path), PRIVACY_E_NOT_FOUND);

@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend/sqlite/sqlite_backend.h"
 #include "core/alloc.h"
 #include "test_keyring.h"
 #include "core/context.h"
@@ -59,11 +58,11 @@ static int on_progress(void *userdata, uint64_t done, uint64_t total)
 START_TEST(test_rotate_rewraps_working_and_data_keys_under_new_root_key)
 {
     rt_populate(NULL);
-    ck_assert_int_eq(rt_wraps(S.uri).by[0], TOTAL_KEYS);
+    ck_assert_int_eq(rt_wraps(&S).by[0], TOTAL_KEYS);
     privacy_ctx *ctx;
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
     uint8_t data_before[32], data_after[32];
-    rt_digest(S.db, "collection IN ('field', 'subject')", data_before);
+    tu_digest_rows(&S, "collection IN ('field', 'subject')", data_before);
     progress p = { .stop_at = -1 };
     int rc = privacy_keys_rotate(ctx, on_progress, &p);
     ck_assert_msg(rc == PRIVACY_OK, "%s", privacy_errmsg(ctx));
@@ -76,11 +75,11 @@ START_TEST(test_rotate_rewraps_working_and_data_keys_under_new_root_key)
         ck_assert_int_eq(p.done[i], want[i]);
         ck_assert_int_eq(p.total[i], TOTAL_KEYS);
     }
-    wrap_tally t = rt_wraps(S.uri);
+    wrap_tally t = rt_wraps(&S);
     ck_assert_int_eq(t.by[1], TOTAL_KEYS);
     ck_assert_int_eq(t.by[0], 0);
     /* No value was re-encrypted: the fields are byte for byte the same. */
-    rt_digest(S.db, "collection IN ('field', 'subject')", data_after);
+    tu_digest_rows(&S, "collection IN ('field', 'subject')", data_after);
     ck_assert_mem_eq(data_before, data_after, sizeof data_before);
     rt_check_reads(ctx);
     privacy_close(ctx);
@@ -105,12 +104,12 @@ START_TEST(test_rotate_second_run_changes_nothing)
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
     uint8_t before[32], after[32];
-    rt_digest(S.db, "collection IN ('keys', 'dek')", before);
+    tu_digest_rows(&S, "collection IN ('keys', 'dek')", before);
     progress p = { .stop_at = -1 };
     ck_assert_int_eq(privacy_keys_rotate(ctx, on_progress, &p), PRIVACY_OK);
     ck_assert_int_eq(p.calls, 1);
     ck_assert_int_eq(p.total[0], 0);
-    rt_digest(S.db, "collection IN ('keys', 'dek')", after);
+    tu_digest_rows(&S, "collection IN ('keys', 'dek')", after);
     ck_assert_mem_eq(before, after, sizeof before);
     ck_assert_int_eq(rt_entries(ctx).n, 2); /* each completed run is recorded */
     ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
@@ -134,7 +133,7 @@ START_TEST(test_rotate_progress_counts_every_batch)
         ck_assert_int_eq(p.done[i], want[i]);
         ck_assert_int_eq(p.total[i], TOTAL_KEYS);
     }
-    ck_assert_int_eq(rt_wraps(S.uri).by[1], TOTAL_KEYS);
+    ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS);
     privacy_close(ctx);
 }
 END_TEST
@@ -157,7 +156,7 @@ START_TEST(test_rotate_resumes_after_callback_stops_it)
         ck_assert_int_eq(prv_keys_rotate(ctx, on_progress, &p, &SMALL), PRIVACY_E_ABORTED);
         ck_assert_msg(strstr(privacy_errmsg(ctx), "stopped by the progress callback") != NULL,
                       "%s", privacy_errmsg(ctx));
-        wrap_tally t = rt_wraps(S.uri);
+        wrap_tally t = rt_wraps(&S);
         ck_assert_int_eq(t.by[1], stops[k]);
         ck_assert_int_eq(t.by[0], TOTAL_KEYS - stops[k]);
         /* A stop that changed keys is recorded; one before any is not. */
@@ -169,7 +168,7 @@ START_TEST(test_rotate_resumes_after_callback_stops_it)
         ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
         rt_check_reads(ctx);
         ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
-        ck_assert_int_eq(rt_wraps(S.uri).by[1], TOTAL_KEYS);
+        ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS);
         privacy_close(ctx);
         ck_assert_int_eq(rt_open(&ctx, NEW, 1, NULL, NULL), PRIVACY_OK);
         rt_check_reads(ctx);
@@ -179,16 +178,6 @@ START_TEST(test_rotate_resumes_after_callback_stops_it)
 }
 END_TEST
 
-static void restore(const char *copy)
-{
-    char *wal = tu_path(S.dir, "shop.db-wal"), *shm = tu_path(S.dir, "shop.db-shm");
-    unlink(wal);
-    unlink(shm);
-    ck_assert_int_eq(tu_copy_file(copy, S.db), 0);
-    free(wal);
-    free(shm);
-}
-
 /* A backend failure at each step of a rotation, once or from then on (the
  * storage gone until the process restarts): a failure is reported, the
  * keys are each under one root key or the other, everything reads, and
@@ -196,8 +185,7 @@ static void restore(const char *copy)
 START_TEST(test_rotate_resumes_after_backend_failure_at_every_step)
 {
     rt_populate(NULL);
-    char *base = tu_path(S.dir, "base.db");
-    ck_assert_int_eq(tu_copy_file(S.db, base), 0);
+    tu_store_save(&S, "base");
     privacy_ctx *ctx;
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, &fb_backend), PRIVACY_OK);
     long before = fb_calls();
@@ -207,7 +195,7 @@ START_TEST(test_rotate_resumes_after_backend_failure_at_every_step)
     ck_assert_int_gt(steps, 20);
     for (long i = 1; i <= steps; i++) {
         for (int persistent = 0; persistent < 2; persistent++) {
-            restore(base);
+            tu_store_restore(&S, "base");
             ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, &fb_backend), PRIVACY_OK);
             fb_fail(i, PRIVACY_E_STORAGE, persistent);
             int rc = prv_keys_rotate(ctx, NULL, NULL, &SMALL);
@@ -216,7 +204,7 @@ START_TEST(test_rotate_resumes_after_backend_failure_at_every_step)
              * the audit entry's included. */
             ck_assert_msg(rc == PRIVACY_E_STORAGE, "step %ld: %s", i, privacy_strerror(rc));
             ck_assert_msg(privacy_errmsg(ctx)[0] != '\0', "step %ld: no message", i);
-            wrap_tally t = rt_wraps(S.uri);
+            wrap_tally t = rt_wraps(&S);
             ck_assert_int_eq(t.by[0] + t.by[1], TOTAL_KEYS);
             if (!persistent) /* the same context goes on */
                 ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
@@ -225,7 +213,7 @@ START_TEST(test_rotate_resumes_after_backend_failure_at_every_step)
             if (i % 7 == 1)
                 rt_check_reads(ctx);
             ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
-            ck_assert_int_eq(rt_wraps(S.uri).by[1], TOTAL_KEYS);
+            ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS);
             ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
             privacy_close(ctx);
         }
@@ -233,7 +221,6 @@ START_TEST(test_rotate_resumes_after_backend_failure_at_every_step)
     ck_assert_int_eq(rt_open(&ctx, NEW, 1, NULL, NULL), PRIVACY_OK);
     rt_check_reads(ctx);
     privacy_close(ctx);
-    free(base);
 }
 END_TEST
 
@@ -243,8 +230,7 @@ END_TEST
 START_TEST(test_rotate_resumes_after_allocation_failure_at_every_step)
 {
     rt_populate(NULL);
-    char *base = tu_path(S.dir, "base.db");
-    ck_assert_int_eq(tu_copy_file(S.db, base), 0);
+    tu_store_save(&S, "base");
     privacy_ctx *ctx;
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
     long before = prv_alloc_count();
@@ -253,7 +239,7 @@ START_TEST(test_rotate_resumes_after_allocation_failure_at_every_step)
     privacy_close(ctx);
     ck_assert_int_gt(steps, 20);
     for (long i = 1; i <= steps; i++) {
-        restore(base);
+        tu_store_restore(&S, "base");
         ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
         long live = prv_alloc_live();
         prv_alloc_fault(i, 0);
@@ -263,15 +249,14 @@ START_TEST(test_rotate_resumes_after_allocation_failure_at_every_step)
         ck_assert_msg(privacy_errmsg(ctx)[0] != '\0', "step %ld: no message", i);
         ck_assert_msg(prv_alloc_live() == live, "step %ld leaked %ld blocks", i,
                       prv_alloc_live() - live);
-        wrap_tally t = rt_wraps(S.uri);
+        wrap_tally t = rt_wraps(&S);
         ck_assert_int_eq(t.by[0] + t.by[1], TOTAL_KEYS);
         ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
-        ck_assert_int_eq(rt_wraps(S.uri).by[1], TOTAL_KEYS);
+        ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS);
         if (i % 9 == 1)
             rt_check_reads(ctx);
         privacy_close(ctx);
     }
-    free(base);
 }
 END_TEST
 
@@ -293,7 +278,7 @@ START_TEST(test_rotate_resumes_after_process_killed)
     int status = 0;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    wrap_tally t = rt_wraps(S.uri);
+    wrap_tally t = rt_wraps(&S);
     ck_assert_int_eq(t.by[1], 5);
     ck_assert_int_eq(t.by[0], TOTAL_KEYS - 5);
     privacy_ctx *ctx;
@@ -325,7 +310,7 @@ START_TEST(test_rotate_R22_refused_without_an_old_root_key)
     for (int w = 0; w < 2; w++) {
         ck_assert_int_eq(rt_open(&ctx, wrong[w], 2, NULL, NULL), PRIVACY_OK);
         uint8_t before[32], after[32];
-        rt_digest(S.db, "1", before);
+        tu_digest_rows(&S, NULL, before);
         ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_E_CRYPTO);
         const char *msg = privacy_errmsg(ctx);
         ck_assert_msg(strstr(msg, "R22: stored keys wrapped by a root key that is not"
@@ -333,11 +318,11 @@ START_TEST(test_rotate_R22_refused_without_an_old_root_key)
                       "%s", msg);
         ck_assert_msg(strstr(msg, "nothing was re-wrapped") != NULL, "%s", msg);
         ck_assert_msg(strstr(msg, kek_id[0]) != NULL, "%s", msg);
-        rt_digest(S.db, "1", after);
+        tu_digest_rows(&S, NULL, after);
         ck_assert_mem_eq(before, after, sizeof before);
         privacy_close(ctx);
     }
-    ck_assert_int_eq(rt_wraps(S.uri).by[0], N_SUBJECTS);
+    ck_assert_int_eq(rt_wraps(&S).by[0], N_SUBJECTS);
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
     privacy_close(ctx);
@@ -347,43 +332,35 @@ START_TEST(test_rotate_R22_refused_without_an_old_root_key)
 }
 END_TEST
 
-/* A data key record damaged in the file: malformed, the rotation refuses
+/* A data key record damaged in the store: malformed, the rotation refuses
  * before writing; well formed but not authentic, it stops at that key
  * with the keys before it re-wrapped, and names it either way. */
 START_TEST(test_rotate_R22_damaged_data_key_refused)
 {
     rt_populate(NULL);
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "UPDATE records SET body = x'00' WHERE collection = 'dek' AND id = '%s'", sub[4]);
-    ck_assert_int_eq(tu_sql(S.db, sql), 1);
+    ck_assert_int_eq(tu_set_body(&S, "dek", sub[4], "", 1), 1); /* one zero byte */
     privacy_ctx *ctx;
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
     uint8_t before[32], after[32];
-    rt_digest(S.db, "1", before);
+    tu_digest_rows(&S, NULL, before);
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_E_INTEGRITY);
     ck_assert_msg(strstr(privacy_errmsg(ctx), "is malformed; nothing was re-wrapped") != NULL,
                   "%s", privacy_errmsg(ctx));
     ck_assert(strstr(privacy_errmsg(ctx), sub[4]) != NULL);
-    rt_digest(S.db, "1", after);
+    tu_digest_rows(&S, NULL, after);
     ck_assert_mem_eq(before, after, sizeof before);
     privacy_close(ctx);
     /* Now a flipped last byte (the tag): well formed, not authentic. */
     rt_teardown();
     rt_setup();
     rt_populate(NULL);
-    snprintf(sql, sizeof sql,
-             "UPDATE records SET body = CAST(substr(body, 1, length(body) - 1) || (CASE WHEN"
-             " substr(body, -1) = x'00' THEN x'01' ELSE x'00' END) AS BLOB)"
-             " WHERE collection = 'dek' AND id = '%s'",
-             sub[4]);
-    ck_assert_int_eq(tu_sql(S.db, sql), 1);
+    tu_flip_body_byte(&S, "dek", sub[4], -1);
     ck_assert_int_eq(rt_open(&ctx, BOTH, 2, NULL, NULL), PRIVACY_OK);
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_E_INTEGRITY);
     ck_assert_msg(strstr(privacy_errmsg(ctx), "does not authenticate") != NULL, "%s",
                   privacy_errmsg(ctx));
     ck_assert(strstr(privacy_errmsg(ctx), sub[4]) != NULL);
-    wrap_tally t = rt_wraps(S.uri);
+    wrap_tally t = rt_wraps(&S);
     ck_assert_int_eq(t.by[0] + t.by[1], TOTAL_KEYS);
     ck_assert_int_ge(t.by[0], 1); /* the damaged one at least */
     rt_rotate_entries e = rt_entries(ctx);
@@ -393,10 +370,10 @@ START_TEST(test_rotate_R22_damaged_data_key_refused)
 }
 END_TEST
 
-/* R19: after a rotation no root key, working key or data key is in the
- * database file or its WAL, nor any wrap made by the old root key (a
- * stolen old key file then opens nothing), nor any value. */
-START_TEST(test_rotate_R19_no_key_in_the_clear_in_the_files)
+/* R19: after a rotation no root key, working key or data key is stored
+ * (on SQLite: in the database file or its WAL), nor any wrap made by the
+ * old root key (a stolen old key file then opens nothing), nor any value. */
+START_TEST(test_rotate_R19_no_key_in_the_clear_in_storage)
 {
     rt_populate(NULL);
     privacy_ctx *ctx;
@@ -420,27 +397,21 @@ START_TEST(test_rotate_R19_no_key_in_the_clear_in_the_files)
     ck_assert_int_eq(prv_store_get(ctx->store, PRV_DEK_COLLECTION, sub[0], &rewrapped),
                      PRIVACY_OK);
     privacy_close(ctx);
-    char *wal = tu_path(S.dir, "shop.db-wal");
-    for (int i = 0; i < n; i++) {
-        ck_assert_msg(!tu_file_contains(S.db, secret[i], 32), "key %d in the db", i);
-        ck_assert_msg(!tu_file_contains(wal, secret[i], 32), "key %d in the WAL", i);
-    }
-    for (int k = 0; k < 2; k++) {
-        ck_assert(!tu_file_contains(S.db, K[k], 32));
-        ck_assert(!tu_file_contains(wal, K[k], 32));
-    }
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(!tu_store_contains(&S, secret[i], 32), "key %d stored", i);
+    for (int k = 0; k < 2; k++)
+        ck_assert(!tu_store_contains(&S, K[k], 32));
     for (int i = 0; i < N_SUBJECTS; i++) {
         char email[64];
         rt_email(email, i);
-        ck_assert(!tu_file_contains(S.db, email, strlen(email)));
+        ck_assert(!tu_store_contains(&S, email, strlen(email)));
     }
-    /* The old wrap is gone (secure_delete); the new one is there, which
-     * shows that the scan sees what the file holds. */
-    ck_assert(!tu_file_contains(S.db, old->body, old->body_len));
-    ck_assert(tu_file_contains(S.db, rewrapped->body, rewrapped->body_len));
+    /* The old wrap is gone (on SQLite: secure_delete); the new one is
+     * there, which shows that the search sees what the store holds. */
+    ck_assert(!tu_store_contains(&S, old->body, old->body_len));
+    ck_assert(tu_store_contains(&S, rewrapped->body, rewrapped->body_len));
     privacy_free(old);
     privacy_free(rewrapped);
-    free(wal);
 }
 END_TEST
 
@@ -474,7 +445,7 @@ START_TEST(test_rotate_cached_data_keys_follow_the_rewrap)
     ck_assert_int_eq(privacy_subject_get(after, clerk, extra, "contact.name", "billing", &got),
                      PRIVACY_OK);
     ck_assert_str_eq(got, "Late");
-    ck_assert_int_eq(rt_wraps(S.uri).by[1], TOTAL_KEYS + 1);
+    ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS + 1);
     privacy_free(got);
     privacy_free(extra);
     privacy_actor_free(clerk);
@@ -485,7 +456,7 @@ END_TEST
 
 /* ---- other contexts changing keys while a rotation runs ---- */
 
-/* The SQLite backend with a hook run as each transaction begins: what
+/* The test's backend with a hook run as each transaction begins: what
  * another process does between a batch's reads and its transaction. */
 static privacy_backend hooked;
 static long begins;
@@ -499,12 +470,12 @@ static int hooked_begin(void *conn)
     begins++;
     if (on_begin != NULL)
         on_begin();
-    return prv_sqlite_backend.begin(conn);
+    return S.backend->begin(conn);
 }
 
 static int open_hooked(privacy_ctx **ctx)
 {
-    hooked = prv_sqlite_backend;
+    hooked = *S.backend;
     hooked.begin = hooked_begin;
     begins = 0;
     return rt_open(ctx, BOTH, 2, NULL, &hooked);
@@ -523,7 +494,7 @@ static void shred_and_rotate(void)
     ck_assert_int_eq(prv_dek_shred(other->dek_cache, other->store, first, NULL, &other->err),
                      PRIVACY_OK);
     ck_assert_int_eq(privacy_keys_rotate(other, NULL, NULL), PRIVACY_OK);
-    rt_digest(S.db, "collection = 'dek'", others_deks);
+    tu_digest_rows(&S, "collection = 'dek'", others_deks);
 }
 
 START_TEST(test_rotate_leaves_keys_changed_meanwhile_to_the_other_context)
@@ -537,11 +508,11 @@ START_TEST(test_rotate_leaves_keys_changed_meanwhile_to_the_other_context)
     on_begin = NULL;
     ck_assert_msg(rc == PRIVACY_OK, "%s", privacy_errmsg(ctx));
     ck_assert_int_ge(begins, 3);
-    wrap_tally t = rt_wraps(S.uri);
+    wrap_tally t = rt_wraps(&S);
     ck_assert_int_eq(t.by[1], TOTAL_KEYS - 1); /* the shredded key stays shredded */
     ck_assert_int_eq(t.by[0], 0);
     uint8_t now[32]; /* and the other's wraps were not overwritten */
-    rt_digest(S.db, "collection = 'dek'", now);
+    tu_digest_rows(&S, "collection = 'dek'", now);
     ck_assert_mem_eq(now, others_deks, sizeof now);
     rt_rotate_entries e = rt_entries(ctx);
     ck_assert_int_eq(e.n, 2);
@@ -571,12 +542,12 @@ START_TEST(test_rotate_two_rotations_to_different_keys_stop)
     ck_assert_int_eq(rc, PRIVACY_E_BUSY);
     ck_assert_msg(strstr(privacy_errmsg(ctx), "run it again") != NULL, "%s",
                   privacy_errmsg(ctx));
-    wrap_tally t = rt_wraps(S.uri);
+    wrap_tally t = rt_wraps(&S);
     ck_assert_int_eq(t.by[0] + t.by[1], TOTAL_KEYS);
     privacy_close(other);
     rt_check_reads(ctx);
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
-    ck_assert_int_eq(rt_wraps(S.uri).by[1], TOTAL_KEYS);
+    ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS);
     ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
     privacy_close(ctx);
 }
@@ -617,7 +588,7 @@ START_TEST(test_rotate_stops_when_every_key_keeps_changing)
     ck_assert_int_eq(rc, PRIVACY_E_BUSY);
     ck_assert_msg(strstr(privacy_errmsg(ctx), "keep changing") != NULL, "%s",
                   privacy_errmsg(ctx));
-    wrap_tally t = rt_wraps(S.uri);
+    wrap_tally t = rt_wraps(&S);
     ck_assert_int_eq(t.by[1], PRV_KEY_COUNT);
     ck_assert_int_eq(t.by[0], N_SUBJECTS);
     privacy_close(other);
@@ -629,23 +600,21 @@ END_TEST
 
 START_TEST(test_rotate_separate_keystore)
 {
-    char *kdb = tu_path(S.dir, "keys.db");
-    char kuri[4300];
-    snprintf(kuri, sizeof kuri, "sqlite:%s", kdb);
-    rt_populate(kuri);
-    ck_assert_int_eq(rt_wraps(kuri).by[0], TOTAL_KEYS);
+    tu_store keystore;
+    tu_store_sibling(&S, "keys", &keystore);
+    rt_populate(keystore.uri);
+    ck_assert_int_eq(rt_wraps(&keystore).by[0], TOTAL_KEYS);
     privacy_ctx *ctx;
-    ck_assert_int_eq(rt_open(&ctx, BOTH, 2, kuri, NULL), PRIVACY_OK);
+    ck_assert_int_eq(rt_open(&ctx, BOTH, 2, keystore.uri, NULL), PRIVACY_OK);
     ck_assert_int_eq(prv_keys_rotate(ctx, NULL, NULL, &SMALL), PRIVACY_OK);
     ck_assert_int_eq(rt_entries(ctx).n, 1); /* recorded with the data */
     privacy_close(ctx);
-    ck_assert_int_eq(rt_wraps(kuri).by[1], TOTAL_KEYS);
-    ck_assert_int_eq(tu_count_rows(S.db, "collection IN ('keys', 'dek')"), 0);
-    ck_assert_int_eq(rt_open(&ctx, NEW, 1, kuri, NULL), PRIVACY_OK);
+    ck_assert_int_eq(rt_wraps(&keystore).by[1], TOTAL_KEYS);
+    ck_assert_int_eq(tu_count_rows(&S, "collection IN ('keys', 'dek')"), 0);
+    ck_assert_int_eq(rt_open(&ctx, NEW, 1, keystore.uri, NULL), PRIVACY_OK);
     rt_check_reads(ctx);
     ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
     privacy_close(ctx);
-    free(kdb);
 }
 END_TEST
 
@@ -660,11 +629,11 @@ START_TEST(test_rotate_bad_calls_change_nothing)
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_E_MISUSE);
     ck_assert(strstr(privacy_errmsg(ctx), "privacy_begin") != NULL);
     ck_assert_int_eq(privacy_rollback(ctx), PRIVACY_OK);
-    ck_assert_int_eq(rt_wraps(S.uri).by[0], TOTAL_KEYS);
+    ck_assert_int_eq(rt_wraps(&S).by[0], TOTAL_KEYS);
     /* Stopped before the first batch: nothing written, nothing recorded. */
     progress p = { .stop_at = 0 };
     ck_assert_int_eq(privacy_keys_rotate(ctx, on_progress, &p), PRIVACY_E_ABORTED);
-    ck_assert_int_eq(rt_wraps(S.uri).by[0], TOTAL_KEYS);
+    ck_assert_int_eq(rt_wraps(&S).by[0], TOTAL_KEYS);
     ck_assert_int_eq(rt_entries(ctx).n, 0);
     privacy_close(ctx);
 }
@@ -719,7 +688,7 @@ static Suite *rotate_suite(void)
     tcase_add_test(tc, test_rotate_resumes_after_process_killed);
     tcase_add_test(tc, test_rotate_R22_refused_without_an_old_root_key);
     tcase_add_test(tc, test_rotate_R22_damaged_data_key_refused);
-    tcase_add_test(tc, test_rotate_R19_no_key_in_the_clear_in_the_files);
+    tcase_add_test(tc, test_rotate_R19_no_key_in_the_clear_in_storage);
     tcase_add_test(tc, test_rotate_cached_data_keys_follow_the_rewrap);
     tcase_add_test(tc, test_rotate_leaves_keys_changed_meanwhile_to_the_other_context);
     tcase_add_test(tc, test_rotate_two_rotations_to_different_keys_stop);

@@ -111,8 +111,8 @@ END_TEST
 
 START_TEST(test_sqlite_refuses_foreign_database)
 {
-    tu_sql(S.db, "CREATE TABLE orders(id INTEGER PRIMARY KEY, note TEXT);"
-                 "INSERT INTO orders(note) VALUES ('keep me');");
+    tu_sql(&S, "CREATE TABLE orders(id INTEGER PRIMARY KEY, note TEXT);"
+               "INSERT INTO orders(note) VALUES ('keep me');");
     assert_refused_untouched(PRIVACY_E_STORAGE, "is not a libprivacy database");
     char *wal = tu_path(S.dir, "shop.db-wal");
     ck_assert(!tu_exists(wal)); /* not switched to WAL either */
@@ -125,8 +125,8 @@ START_TEST(test_sqlite_refuses_newer_schema)
     privacy_ctx *ctx;
     ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
-    tu_sql(S.db, "UPDATE privacy_meta SET value = 99 WHERE key = 'schema_version';"
-                 "PRAGMA wal_checkpoint(TRUNCATE);");
+    tu_sql(&S, "UPDATE privacy_meta SET value = 99 WHERE key = 'schema_version';"
+               "PRAGMA wal_checkpoint(TRUNCATE);");
     assert_refused_untouched(PRIVACY_E_VERSION,
                              "has schema version 99; this library reads versions 1 to 1");
     ck_assert(tu_exists(S.db)); /* a refused existing file is never removed */
@@ -138,7 +138,7 @@ START_TEST(test_sqlite_refuses_damaged_meta)
     privacy_ctx *ctx;
     ck_assert_int_eq(tu_open(&ctx, S.uri), PRIVACY_OK);
     privacy_close(ctx);
-    tu_sql(S.db, "DELETE FROM privacy_meta; PRAGMA wal_checkpoint(TRUNCATE);");
+    tu_sql(&S, "DELETE FROM privacy_meta; PRAGMA wal_checkpoint(TRUNCATE);");
     assert_refused_untouched(PRIVACY_E_STORAGE, "damaged libprivacy database");
 }
 END_TEST

@@ -1,30 +1,30 @@
 /* The record store: record checks, copies, scans, and transactions (the
- * re-runnable callback and the caller's own), over SQLite in memory with
+ * re-runnable callback and the caller's own), over the test's store with
  * the fault-injecting wrapper backend in between. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/sqlite/sqlite_backend.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "fault_backend.h"
 #include "store/store.h"
 #include "testutil.h"
 
+static tu_store S;
 static prv_err err;
 static prv_store *st;
 
 static void open_store(int64_t retry_budget_us)
 {
-    fb_reset(&prv_sqlite_backend);
-    ck_assert_int_eq(prv_store_open(&st, &fb_backend, "sqlite::memory:", retry_budget_us, &err),
-                     PRIVACY_OK);
+    fb_reset(S.backend);
+    ck_assert_int_eq(prv_store_open(&st, &fb_backend, S.uri, retry_budget_us, &err), PRIVACY_OK);
 }
 
 static void setup(void)
 {
+    tu_store_setup(&S);
     open_store(2000000);
 }
 
@@ -33,6 +33,7 @@ static void teardown(void)
     fb_fail(0, 0, 0);
     prv_store_close(st, 0);
     st = NULL;
+    tu_store_teardown(&S);
 }
 
 static const uint8_t BODY[] = "sealed-bytes";
