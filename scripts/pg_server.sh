@@ -107,13 +107,20 @@ pg_ctl_() { as_server "$bindir/pg_ctl" "$@"; }
 # the socket path DIR/.s.PGSQL.NNNNN must fit in sun_path (107 bytes), and
 # the path goes into conninfo strings unquoted.
 prepare_dir() {
+    made=
+    [ -e "$1" ] || made=$1
     mkdir -p "$1" || die "cannot create $1"
     dir=$(cd "$1" && pwd -P) || die "cannot enter $1"
+    bad=
     case $dir in
     *[[:space:]]* | *\'* | *\"* | *\\* | *,*)
-        die "$dir: a server directory must not contain spaces, quotes, backslashes or commas" ;;
+        bad="a server directory must not contain spaces, quotes, backslashes or commas" ;;
     esac
-    [ "${#dir}" -le 90 ] || die "$dir: path too long for a Unix socket (at most 90 bytes)"
+    [ "${#dir}" -le 90 ] || bad="path too long for a Unix socket (at most 90 bytes)"
+    if [ -n "$bad" ]; then
+        [ -z "$made" ] || rmdir "$made" 2>/dev/null || true
+        die "$dir: $bad"
+    fi
     if [ -e "$dir/data" ]; then
         die "$dir already holds a server (stop it first: $me stop $dir)"
     fi

@@ -54,11 +54,23 @@ static int retryable(const char *state, int *conn_gone)
     return 0;
 }
 
+int prv_pg_lost(const pg_conn *c, const PGresult *res)
+{
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK || res == NULL)
+        return 1;
+    ExecStatusType st = PQresultStatus(res);
+    /* Errors the server sends carry an SQLSTATE; libpq's own do not
+     * ("server closed the connection unexpectedly"), and libpq 15 may still
+     * call the connection OK until its next use. */
+    return (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) &&
+           PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL;
+}
+
 int prv_pg_fail(pg_conn *c, const PGresult *res, const char *what)
 {
     /* The connection's state first: a dead server can hide behind a
      * result that carries no SQLSTATE, or a later one. */
-    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+    if (prv_pg_lost(c, res)) {
         c->broken = 1;
         char prefix[120];
         snprintf(prefix, sizeof prefix, "connection lost %s", what);
@@ -69,8 +81,6 @@ int prv_pg_fail(pg_conn *c, const PGresult *res, const char *what)
     const char *primary = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (primary == NULL)
         primary = PQerrorMessage(c->pg);
-    if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR && state == NULL)
-        state = "XX000";
     int gone;
     int again = retryable(state, &gone);
     if (gone)
@@ -84,7 +94,7 @@ int prv_pg_fail(pg_conn *c, const PGresult *res, const char *what)
 int prv_pg_result(pg_conn *c, PGresult *res, const char *what, PGresult **out)
 {
     ExecStatusType st = PQresultStatus(res);
-    if (PQstatus(c->pg) != CONNECTION_OK || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
+    if (prv_pg_lost(c, res) || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
         int rc = prv_pg_fail(c, res, what);
         PQclear(res);
         return rc;
@@ -103,9 +113,9 @@ static void on_notice(void *arg, const PGresult *res)
 {
     pg_conn *c = arg;
     const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-    if (c->in_commit && sev != NULL && strcmp(sev, "WARNING") == 0) {
+    if (c->in_commit && sev != NULL && strcmp(sev, "WARNING") == 0 &&
+        c->warn_state[0] == '\0') {
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        c->commit_warning = 1;
         snprintf(c->warn_state, sizeof c->warn_state, "%s", state != NULL ? state : "01000");
     }
 }

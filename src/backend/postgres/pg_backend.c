@@ -2,12 +2,19 @@
  * transactions SERIALIZABLE, statements prepared once per connection,
  * parameters and results in binary, a lost connection re-made on the next
  * transaction (docs/postgres.md). */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/bytes.h"
+#include "core/clock.h"
 #include "pg_internal.h"
+
+/* How long a cancelled COMMIT may take to answer before the connection is
+ * given up. */
+#define CANCEL_GRACE_US INT64_C(10000000)
 
 #define COLS "id, subject_id, index_key, created, expires, body"
 #define ORDER " ORDER BY created, id"
@@ -91,13 +98,10 @@ static int prepare(pg_conn *c, int which)
 {
     if (c->prepared & (1u << which))
         return PRIVACY_OK;
-    PGresult *res = PQprepare(c->pg, ps_name[which], c->sql[which], 0, NULL);
-    int rc = PRIVACY_OK;
-    if (PQstatus(c->pg) != CONNECTION_OK || PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = prv_pg_fail(c, res, "preparing a statement");
-    else
+    int rc = prv_pg_result(c, PQprepare(c->pg, ps_name[which], c->sql[which], 0, NULL),
+                           "preparing a statement", NULL);
+    if (rc == PRIVACY_OK)
         c->prepared |= 1u << which;
-    PQclear(res);
     return rc;
 }
 
@@ -146,6 +150,51 @@ static int pg_begin(void *conn)
     return rc;
 }
 
+/* COMMIT with a deadline of its own: the server switches statement_timeout
+ * off for COMMIT, so a wait for a synchronous standby that never answers
+ * would block for ever. At the deadline the library cancels the wait; the
+ * server then answers with a warning that it was cancelled (committed here,
+ * not known to be durable). Returns the result, or NULL if none came. */
+static PGresult *commit_bounded(pg_conn *c)
+{
+    if (!PQsendQuery(c->pg, "COMMIT"))
+        return NULL;
+    int64_t limit = (int64_t)c->opts.statement_timeout_ms * 1000;
+    int64_t deadline = limit > 0 ? prv_clock_monotonic() + limit : -1;
+    int cancelled = 0;
+    while (PQisBusy(c->pg)) {
+        int wait_ms = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - prv_clock_monotonic();
+            wait_ms = left > 0 ? (int)((left + 999) / 1000) : 0;
+        }
+        struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
+        int n = poll(&p, 1, wait_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 && !cancelled) {
+            char buf[256];
+            PGcancel *cn = PQgetCancel(c->pg);
+            if (cn != NULL) {
+                (void)PQcancel(cn, buf, sizeof buf);
+                PQfreeCancel(cn);
+            }
+            cancelled = 1;
+            deadline = prv_clock_monotonic() + CANCEL_GRACE_US;
+            continue;
+        }
+        if (n <= 0 || !PQconsumeInput(c->pg)) {
+            /* No answer even to the cancel, or the connection failed. */
+            c->broken = 1;
+            return NULL;
+        }
+    }
+    PGresult *res = PQgetResult(c->pg), *more;
+    while ((more = PQgetResult(c->pg)) != NULL)
+        PQclear(more);
+    return res;
+}
+
 static int pg_commit(void *conn)
 {
     pg_conn *c = conn;
@@ -156,14 +205,18 @@ static int pg_commit(void *conn)
         return PRIVACY_E_BUSY;
     }
     c->in_commit = 1;
-    c->commit_warning = 0;
-    PGresult *res = PQexec(c->pg, "COMMIT");
+    c->warn_state[0] = '\0';
+    PGresult *res = commit_bounded(c);
     c->in_commit = 0;
     c->in_tx = 0;
     int rc = PRIVACY_OK;
-    if (PQstatus(c->pg) != CONNECTION_OK) {
-        /* Sent, and no answer: it may or may not have landed. */
-        rc = prv_pg_fail(c, res, "during COMMIT");
+    /* A shutdown's warning (57P01 …) says the connection is closing, not
+     * that the wait for a standby was cancelled: an outcome to re-learn. */
+    if (prv_pg_lost(c, res) || strncmp(c->warn_state, "57", 2) == 0) {
+        /* Sent, and no sure answer: it may or may not have landed. */
+        (void)prv_pg_fail(c, res, "during COMMIT");
+        c->broken = 1;
+        rc = PRIVACY_E_BUSY;
         snprintf(c->errmsg, sizeof c->errmsg,
                  "postgres: connection lost during COMMIT: the outcome is unknown");
     } else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -173,7 +226,7 @@ static int pg_commit(void *conn)
         snprintf(c->errmsg, sizeof c->errmsg,
                  "postgres: the server rolled the transaction back instead of committing it");
         rc = PRIVACY_E_STORAGE;
-    } else if (c->commit_warning) {
+    } else if (c->warn_state[0] != '\0') {
         snprintf(c->errmsg, sizeof c->errmsg,
                  "postgres: COMMIT returned a warning (SQLSTATE %s; e.g. the wait for"
                  " synchronous replication was cancelled): the change is committed on the"

@@ -25,8 +25,7 @@ typedef struct pg_conn {
     int in_tx;           /* between begin() and commit()/rollback() */
     int broken;          /* the connection is gone: reconnect before the next use */
     int in_commit;       /* a COMMIT is running: warnings matter */
-    int commit_warning;  /* the server sent a WARNING during the COMMIT */
-    char warn_state[6];  /* its SQLSTATE */
+    char warn_state[6];  /* SQLSTATE of a WARNING during the COMMIT, or "" */
     char sql[PS_COUNT][400];
     char errmsg[PRIVACY_ERRMSG_MAX];
 } pg_conn;
@@ -37,6 +36,10 @@ typedef struct pg_conn {
  * are PRIVACY_E_BUSY (re-run the transaction); the rest PRIVACY_E_STORAGE.
  * Never quotes row contents. */
 int prv_pg_fail(pg_conn *c, const PGresult *res, const char *what);
+
+/* 1 if the connection is gone: libpq says so, or res (NULL: nothing came
+ * back) is an error that libpq made up rather than the server's. */
+int prv_pg_lost(const pg_conn *c, const PGresult *res);
 
 /* Checks the result of a statement run on c: on success hands it to *out
  * (or clears it when out is NULL); on failure clears it and returns
