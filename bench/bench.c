@@ -229,12 +229,17 @@ void bench_remove_db(const char *dir, const char *name)
     }
 }
 
+void bench_sqlite_uri(char out[BENCH_URI_CAP], const char *path)
+{
+    int n = snprintf(out, BENCH_URI_CAP, "sqlite:%s", path);
+    if (n < 0 || n >= BENCH_URI_CAP)
+        bench_die("path too long: %s", path);
+}
+
 void bench_store_open(prv_store **st, const char *path, prv_err *err)
 {
-    char uri[4200];
-    int n = snprintf(uri, sizeof uri, "sqlite:%s", path);
-    if (n < 0 || (size_t)n >= sizeof uri)
-        bench_die("path too long: %s", path);
+    char uri[BENCH_URI_CAP];
+    bench_sqlite_uri(uri, path);
     int rc = prv_store_open(st, &prv_sqlite_backend, uri, 1000000, err);
     if (rc != PRIVACY_OK)
         bench_die("prv_store_open(%s): %s (%d)", uri, err->msg, rc);
@@ -418,6 +423,56 @@ int bench_raw_get(bench_raw_db *r, const char *collection, const char *id)
     return 0;
 }
 
+/* The storage calls of raw SQLite (bench_raw_ops). */
+
+static void sqlite_ops_begin(void *db)
+{
+    bench_raw_begin(db);
+}
+
+static void sqlite_ops_commit(void *db)
+{
+    bench_raw_commit(db);
+}
+
+static void sqlite_ops_put(void *db, const privacy_record *rec)
+{
+    bench_raw_put(db, rec);
+}
+
+static int sqlite_ops_get(void *db, const char *collection, const char *id, int whole,
+                          bench_row *row)
+{
+    bench_raw_db *r = db;
+    if (!bench_raw_get(r, collection, id))
+        return 0;
+    sqlite3_stmt *st = r->get;
+    if (whole) {
+        const char *sub = (const char *)sqlite3_column_text(st, 1);
+        row->subject = sub;
+        row->subject_len = sub != NULL ? strlen(sub) : 0;
+        row->has_index_key = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        row->created = sqlite3_column_int64(st, 3);
+        row->expires = sqlite3_column_int64(st, 4);
+    }
+    row->body = sqlite3_column_blob(st, 5);
+    row->body_len = (size_t)sqlite3_column_bytes(st, 5);
+    return 1;
+}
+
+static void sqlite_ops_done(void *db)
+{
+    bench_raw_db *r = db;
+    bench_raw_reset(r, r->get);
+}
+
+bench_raw_ops bench_raw_ops_of(bench_raw_db *r)
+{
+    bench_raw_ops ops = { r, sqlite_ops_begin, sqlite_ops_commit, sqlite_ops_put, sqlite_ops_get,
+                          sqlite_ops_done };
+    return ops;
+}
+
 /* Copies the file at from to the new file at to and fsyncs it; a source
  * that does not exist is skipped when optional. */
 static void copy_file(const char *from, const char *to, int optional)
@@ -481,17 +536,14 @@ void bench_ctx_die(privacy_ctx *ctx, int rc, const char *what)
               ctx != NULL ? privacy_errmsg(ctx) : privacy_errmsg(NULL));
 }
 
-privacy_ctx *bench_ctx_open(privacy_config **cfg_out, const char *path, const uint8_t *root_key,
-                            privacy_clock_fn clock, void *clock_userdata)
+privacy_ctx *bench_ctx_open_uri(privacy_config **cfg_out, const char *uri,
+                                const uint8_t *root_key, privacy_clock_fn clock,
+                                void *clock_userdata)
 {
     privacy_config *cfg = NULL;
     int rc = privacy_config_new(&cfg);
     if (rc != PRIVACY_OK)
         bench_ctx_die(NULL, rc, "privacy_config_new");
-    char uri[4200];
-    int n = snprintf(uri, sizeof uri, "sqlite:%s", path);
-    if (n < 0 || (size_t)n >= sizeof uri)
-        bench_die("path too long: %s", path);
     if ((rc = privacy_config_set_storage(cfg, uri)) != PRIVACY_OK)
         bench_ctx_die(NULL, rc, "privacy_config_set_storage");
     if ((rc = privacy_config_set_root_key(cfg, root_key, PRIVACY_ROOT_KEY_BYTES)) != PRIVACY_OK)
@@ -503,6 +555,14 @@ privacy_ctx *bench_ctx_open(privacy_config **cfg_out, const char *path, const ui
         bench_ctx_die(NULL, rc, "privacy_open");
     *cfg_out = cfg;
     return ctx;
+}
+
+privacy_ctx *bench_ctx_open(privacy_config **cfg_out, const char *path, const uint8_t *root_key,
+                            privacy_clock_fn clock, void *clock_userdata)
+{
+    char uri[BENCH_URI_CAP];
+    bench_sqlite_uri(uri, path);
+    return bench_ctx_open_uri(cfg_out, uri, root_key, clock, clock_userdata);
 }
 
 void bench_ctx_close(privacy_ctx *ctx, privacy_config *cfg)
@@ -589,15 +649,21 @@ privacy_record bench_audit_row(const bench_audit_chain *c, const char *id, const
     return rec;
 }
 
+uint64_t bench_audit_verify_store(prv_store *st, prv_err *err, const unsigned char *key,
+                                  const char *where)
+{
+    uint64_t n = 0;
+    int rc = prv_audit_verify(st, key, NULL, &n, err);
+    if (rc != PRIVACY_OK)
+        bench_die("prv_audit_verify(%s): %s (%d)", where, err->msg, rc);
+    prv_store_close(st, 0);
+    return n;
+}
+
 uint64_t bench_audit_verify_file(const char *path, const unsigned char *key)
 {
     prv_err err;
     prv_store *st = NULL;
     bench_store_open(&st, path, &err);
-    uint64_t n = 0;
-    int rc = prv_audit_verify(st, key, NULL, &n, &err);
-    if (rc != PRIVACY_OK)
-        bench_die("prv_audit_verify(%s): %s (%d)", path, err.msg, rc);
-    prv_store_close(st, 0);
-    return n;
+    return bench_audit_verify_store(st, &err, key, path);
 }

@@ -96,6 +96,10 @@ void bench_path(char *buf, size_t len, const char *dir, const char *name, const 
 /* Removes dir/name and its -wal and -shm files. */
 void bench_remove_db(const char *dir, const char *name);
 
+enum { BENCH_URI_CAP = 4400 };
+/* The library's storage URI of the SQLite file at path: "sqlite:<path>". */
+void bench_sqlite_uri(char out[BENCH_URI_CAP], const char *path);
+
 /* Opens the file at path through the library's store over SQLite
  * (prv_store_open with prv_sqlite_backend), creating it with the
  * library's schema if it does not exist. */
@@ -147,6 +151,39 @@ void bench_raw_reset(bench_raw_db *r, sqlite3_stmt *st);
  * statement is then reset). */
 int bench_raw_get(bench_raw_db *r, const char *collection, const char *id);
 
+/* ---- a raw baseline's storage calls, on either backend ---- */
+
+/* A row read by key, in place: valid until the storage's done(). */
+typedef struct bench_row {
+    const char *subject; /* NULL: none; subject_len bytes, not always NUL-terminated */
+    size_t subject_len;
+    int has_index_key;
+    int64_t created, expires; /* 0 for NULL */
+    const uint8_t *body;
+    size_t body_len;
+} bench_row;
+
+/* The storage calls of a raw baseline, each the backend's own statement
+ * (one step on SQLite, one round trip on PostgreSQL): the baselines'
+ * shared code (bench_records.c, bench_subject_rw.c) takes them, so that
+ * each backend's file keeps only its storage calls. */
+typedef struct bench_raw_ops {
+    void *db;
+    void (*begin)(void *db); /* BEGIN IMMEDIATE / BEGIN ISOLATION LEVEL SERIALIZABLE */
+    void (*commit)(void *db);
+    void (*put)(void *db, const privacy_record *rec);
+    /* The row (collection, id): 0 when there is none; else 1 with its body
+     * in *row and, when whole, the columns a field row's checks read too
+     * (subject, index key, created, expires). Then done() before the next
+     * statement. */
+    int (*get)(void *db, const char *collection, const char *id, int whole, bench_row *row);
+    void (*done)(void *db);
+} bench_raw_ops;
+
+/* The storage calls of raw SQLite on r (bench_raw_begin, _commit, _put,
+ * _get and the reset of the get). */
+bench_raw_ops bench_raw_ops_of(bench_raw_db *r);
+
 /* Copies the database file dir/from (and its WAL, if it has one) to
  * dir/to, and fsyncs the copy: a second file with the same pages, so the
  * baseline works on the very rows the library built. Nothing may have the
@@ -157,9 +194,13 @@ void bench_copy_db(const char *dir, const char *from, const char *to);
 
 /* Prints what failed with the context's message and exits with status 1. */
 _Noreturn void bench_ctx_die(privacy_ctx *ctx, int rc, const char *what);
-/* Opens a context on the SQLite file at path with a raw root key; clock
- * NULL: the system's real-time clock. *cfg_out is the configuration, kept
- * for bench_ctx_close. */
+/* Opens a context on the storage URI with a raw root key; clock NULL: the
+ * system's real-time clock. *cfg_out is the configuration, kept for
+ * bench_ctx_close. */
+privacy_ctx *bench_ctx_open_uri(privacy_config **cfg_out, const char *uri,
+                                const uint8_t *root_key, privacy_clock_fn clock,
+                                void *clock_userdata);
+/* The same on the SQLite file at path. */
 privacy_ctx *bench_ctx_open(privacy_config **cfg_out, const char *path, const uint8_t *root_key,
                             privacy_clock_fn clock, void *clock_userdata);
 void bench_ctx_close(privacy_ctx *ctx, privacy_config *cfg);
@@ -193,9 +234,12 @@ void bench_audit_mac(const unsigned char *key, uint8_t *body, size_t len);
 /* The row of an entry, as prv_audit_put() writes it. */
 privacy_record bench_audit_row(const bench_audit_chain *c, const char *id, const char *subject,
                                int64_t time, const uint8_t *body, size_t len);
-/* Verifies every audit row of the file at path with the audit key
- * (prv_audit_verify, through a store of its own) and returns how many
- * entries it checked. */
+/* Verifies every audit row of the store (opened with err) with the audit
+ * key (prv_audit_verify), closes the store and returns how many entries
+ * it checked; where names the store in a failure. */
+uint64_t bench_audit_verify_store(prv_store *st, prv_err *err, const unsigned char *key,
+                                  const char *where);
+/* The same on the file at path, through a store of its own. */
 uint64_t bench_audit_verify_file(const char *path, const unsigned char *key);
 
 #endif

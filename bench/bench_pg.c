@@ -403,6 +403,59 @@ int64_t bpg_int8(const PGresult *res, int row, int col)
     return (int64_t)v;
 }
 
+/* The storage calls of raw libpq (bench_raw_ops). */
+
+static void pg_ops_begin(void *db)
+{
+    bpg_raw_begin(db);
+}
+
+static void pg_ops_commit(void *db)
+{
+    bpg_raw_commit(db);
+}
+
+static void pg_ops_put(void *db, const privacy_record *rec)
+{
+    bpg_raw_put(db, rec);
+}
+
+static int pg_ops_get(void *db, const char *collection, const char *id, int whole,
+                      bench_row *row)
+{
+    bpg_raw *r = db;
+    PGresult *res = bpg_raw_get(r, collection, id);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return 0;
+    }
+    r->row = res;
+    if (whole) {
+        row->subject = PQgetisnull(res, 0, BPG_COL_SUBJECT) ? NULL
+                                                            : PQgetvalue(res, 0, BPG_COL_SUBJECT);
+        row->subject_len = (size_t)PQgetlength(res, 0, BPG_COL_SUBJECT);
+        row->has_index_key = !PQgetisnull(res, 0, BPG_COL_INDEX_KEY);
+        row->created = bpg_int8(res, 0, BPG_COL_CREATED);
+        row->expires = bpg_int8(res, 0, BPG_COL_EXPIRES);
+    }
+    row->body = (const uint8_t *)PQgetvalue(res, 0, BPG_COL_BODY);
+    row->body_len = (size_t)PQgetlength(res, 0, BPG_COL_BODY);
+    return 1;
+}
+
+static void pg_ops_done(void *db)
+{
+    bpg_raw *r = db;
+    PQclear(r->row);
+    r->row = NULL;
+}
+
+bench_raw_ops bpg_raw_ops_of(bpg_raw *r)
+{
+    bench_raw_ops ops = { r, pg_ops_begin, pg_ops_commit, pg_ops_put, pg_ops_get, pg_ops_done };
+    return ops;
+}
+
 /* ---- main ---- */
 
 int main(void)

@@ -70,6 +70,7 @@ typedef struct bpg_raw {
     int owned; /* its own connection, else the library's */
     char schema[BPG_SCHEMA_CAP];
     char put_name[32], get_name[32];
+    PGresult *row; /* the row of the last get through bpg_raw_ops_of, until done() */
 } bpg_raw;
 
 /* On a connection of its own, made as the backend makes its connections
@@ -109,6 +110,10 @@ enum { BPG_COL_ID, BPG_COL_SUBJECT, BPG_COL_INDEX_KEY, BPG_COL_CREATED, BPG_COL_
        BPG_COL_BODY };
 /* An int8 column in binary format (0 when NULL). */
 int64_t bpg_int8(const PGresult *res, int row, int col);
+
+/* The storage calls of raw libpq on r (bpg_raw_begin, _commit, _put, _get
+ * and the PQclear of the get's result). */
+bench_raw_ops bpg_raw_ops_of(bpg_raw *r);
 
 /* ---- the figures ---- */
 

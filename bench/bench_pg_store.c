@@ -26,19 +26,16 @@
  * order, so every round writes each record into both schemas once and the
  * two stay alike; both read the same ids. BENCH_PG_AA=1 (calibration)
  * puts raw libpq in the library's place. */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench_pg.h"
-#include "core/alloc.h"
+#include "bench_records.h"
 #include "core/error.h"
 #include "store/store.h"
 
 enum {
-    BATCH = 1000,         /* records per transaction */
-    BODY_LEN = 128,       /* bytes of random body per record */
     ROUNDS = 9,          /* timed rounds per side, plus one warm-up */
     PUT_STEPS = 10,      /* transactions per side per round (a step each) */
     PRELOAD = 100000,    /* records in each schema before both figures */
@@ -48,130 +45,30 @@ enum {
                             slow spells come and go */
 };
 
-static const char COLLECTION[] = "bench";
-
-typedef struct rec_data {
-    bench_id id;
-    bench_id subject;
-    int64_t created;
-    uint8_t body[BODY_LEN];
-} rec_data;
-
 typedef struct store_state {
     prv_store *st[2]; /* the library's store on schema a and on b */
     prv_err err[2];
     bpg_raw aa[2];    /* BENCH_PG_AA=1: raw libpq in the library's place */
     bpg_raw raw[2];   /* raw libpq on the connection of st[i] (aa[i]), on the other schema */
+    bench_raw_ops aa_ops[2], raw_ops[2];
     int use_aa;
     int ours;         /* this round: the library on schema ours, the baseline on 1 - ours */
-
-    rec_data *recs; /* the records the next put round writes (both sides) */
-    size_t nrecs, recs_cap;
-    int64_t next_created;
-
-    bench_id *ids; /* every id written to both schemas */
-    size_t nids, ids_cap;
-
-    size_t *order; /* the ids the next get round looks up (both sides) */
-    size_t norder;
-
-    unsigned sink;
+    brec_set recs;    /* what both sides write and look up (bench_records.h) */
 } store_state;
 
-static void make_records(store_state *s, size_t n)
-{
-    if (n > s->recs_cap) {
-        free(s->recs);
-        s->recs = bench_xmalloc(n * sizeof *s->recs);
-        s->recs_cap = n;
-    }
-    if (s->nids + n > s->ids_cap) {
-        size_t cap = s->ids_cap != 0 ? s->ids_cap : 4096;
-        while (cap < s->nids + n)
-            cap *= 2;
-        bench_id *ids = realloc(s->ids, cap * sizeof *ids);
-        if (ids == NULL)
-            bench_die("out of memory for %zu ids", cap);
-        s->ids = ids;
-        s->ids_cap = cap;
-    }
-    for (size_t i = 0; i < n; i++) {
-        rec_data *d = &s->recs[i];
-        bench_new_id(d->id, "rec_");
-        bench_new_id(d->subject, "sub_");
-        d->created = s->next_created++;
-        randombytes_buf(d->body, sizeof d->body);
-        memcpy(s->ids[s->nids + i], d->id, sizeof(bench_id));
-    }
-    s->nrecs = n;
-    s->nids += n;
-}
-
-static privacy_record record_of(const rec_data *d)
-{
-    /* No index key, expires 0: the backend binds both as NULL. */
-    privacy_record r = {
-        .collection = COLLECTION,
-        .id = d->id,
-        .subject_id = d->subject,
-        .index_key = NULL,
-        .index_key_len = 0,
-        .created = d->created,
-        .expires = 0,
-        .body = d->body,
-        .body_len = BODY_LEN,
-    };
-    return r;
-}
-
-static const rec_data *step_records(const store_state *s, int step)
-{
-    if (step < 0 || (size_t)(step + 1) * BATCH > s->nrecs)
-        bench_die("put step %d is beyond the round's %zu records", step, s->nrecs);
-    return s->recs + (size_t)step * BATCH;
-}
-
-static const size_t *step_order(const store_state *s, int step)
-{
-    if (step < 0 || (size_t)(step + 1) * GETS_PER_STEP > s->norder)
-        bench_die("get step %d is beyond the round's %zu lookups", step, s->norder);
-    return s->order + (size_t)step * GETS_PER_STEP;
-}
+static uint64_t raw_gets(store_state *s, bpg_raw *r, int step);
 
 /* ---- the library's side ---- */
-
-typedef struct put_job {
-    const rec_data *recs;
-    size_t n;
-} put_job;
-
-static int put_batch(prv_store *st, void *userdata)
-{
-    const put_job *j = userdata;
-    for (size_t i = 0; i < j->n; i++) {
-        privacy_record r = record_of(&j->recs[i]);
-        int rc = prv_store_put(st, &r);
-        if (rc != PRIVACY_OK)
-            return rc;
-    }
-    return PRIVACY_OK;
-}
-
-static void raw_insert(bpg_raw *r, const rec_data *recs, size_t n, size_t batch);
-static uint64_t raw_gets(store_state *s, bpg_raw *r, int step);
 
 static uint64_t ours_put(void *arg, int step)
 {
     store_state *s = arg;
-    if (s->use_aa) {
-        raw_insert(&s->aa[s->ours], step_records(s, step), BATCH, BATCH);
-        return BATCH;
-    }
-    put_job j = { step_records(s, step), BATCH };
-    int rc = prv_store_tx(s->st[s->ours], put_batch, &j);
-    if (rc != PRIVACY_OK)
-        bench_die("prv_store_tx: %s (%d)", s->err[s->ours].msg, rc);
-    return BATCH;
+    const brec *recs = brec_step_records(&s->recs, step);
+    if (s->use_aa)
+        brec_raw_put(&s->aa_ops[s->ours], recs, BREC_BATCH, BREC_BATCH);
+    else
+        brec_lib_put(s->st[s->ours], &s->err[s->ours], recs);
+    return BREC_BATCH;
 }
 
 static uint64_t ours_get(void *arg, int step)
@@ -179,52 +76,27 @@ static uint64_t ours_get(void *arg, int step)
     store_state *s = arg;
     if (s->use_aa)
         return raw_gets(s, &s->aa[s->ours], step);
-    prv_store *st = s->st[s->ours];
-    const size_t *order = step_order(s, step);
-    for (size_t i = 0; i < GETS_PER_STEP; i++) {
-        const char *id = s->ids[order[i]];
-        privacy_record *rec = NULL;
-        int rc = prv_store_get(st, COLLECTION, id, &rec);
-        if (rc != PRIVACY_OK)
-            bench_die("prv_store_get(%s): %s (%d)", id, s->err[s->ours].msg, rc);
-        if (rec->body_len != BODY_LEN || rec->body == NULL)
-            bench_die("prv_store_get(%s): body of %zu bytes, not %d", id, rec->body_len,
-                      BODY_LEN);
-        s->sink += rec->body[i % BODY_LEN];
-        prv_free(rec);
-    }
-    return GETS_PER_STEP;
+    return brec_lib_gets(&s->recs, s->st[s->ours], &s->err[s->ours], step);
 }
 
 /* ---- the baseline: raw libpq ---- */
 
-static void raw_insert(bpg_raw *r, const rec_data *recs, size_t n, size_t batch)
-{
-    for (size_t from = 0; from < n; from += batch) {
-        size_t end = n - from < batch ? n : from + batch;
-        bpg_raw_begin(r);
-        for (size_t i = from; i < end; i++) {
-            privacy_record rec = record_of(&recs[i]);
-            bpg_raw_put(r, &rec);
-        }
-        bpg_raw_commit(r);
-    }
-}
-
+/* BEGIN ISOLATION LEVEL SERIALIZABLE, the backend's INSERT ... ON CONFLICT
+ * per record, COMMIT. */
 static uint64_t base_put(void *arg, int step)
 {
     store_state *s = arg;
-    raw_insert(&s->raw[s->ours], step_records(s, step), BATCH, BATCH);
-    return BATCH;
+    brec_raw_put(&s->raw_ops[s->ours], brec_step_records(&s->recs, step), BREC_BATCH, BREC_BATCH);
+    return BREC_BATCH;
 }
 
 static uint64_t raw_gets(store_state *s, bpg_raw *r, int step)
 {
-    const size_t *order = step_order(s, step);
-    uint8_t body[BODY_LEN];
+    const size_t *order = brec_step_order(&s->recs, step);
+    uint8_t body[BREC_BODY_LEN];
     for (size_t i = 0; i < GETS_PER_STEP; i++) {
-        const char *id = s->ids[order[i]];
-        PGresult *res = bpg_raw_get(r, COLLECTION, id);
+        const char *id = s->recs.ids[order[i]];
+        PGresult *res = bpg_raw_get(r, BREC_COLLECTION, id);
         if (PQntuples(res) != 1)
             bench_die("postgres: no row for %s", id);
         /* Every column, as the backend reads them into the record. */
@@ -238,10 +110,10 @@ static uint64_t raw_gets(store_state *s, bpg_raw *r, int step)
         const char *b = PQgetvalue(res, 0, BPG_COL_BODY);
         int blen = PQgetlength(res, 0, BPG_COL_BODY);
         if (rid_len != BENCH_ID_LEN || rid[0] != 'r' || sub_len != BENCH_ID_LEN ||
-            sub[0] != 's' || !no_key || created <= 0 || expires != 0 || blen != BODY_LEN)
+            sub[0] != 's' || !no_key || created <= 0 || expires != 0 || blen != BREC_BODY_LEN)
             bench_die("postgres: the row of %s is not what was written", id);
         memcpy(body, b, (size_t)blen);
-        s->sink += body[i % BODY_LEN];
+        s->recs.sink += body[i % BREC_BODY_LEN];
         PQclear(res);
     }
     return GETS_PER_STEP;
@@ -259,45 +131,44 @@ static void prepare_put(void *arg, int round)
 {
     store_state *s = arg;
     s->ours = round % 2;
-    make_records(s, (size_t)PUT_STEPS * BATCH);
+    brec_make(&s->recs, (size_t)PUT_STEPS * BREC_BATCH);
 }
 
 static void prepare_get(void *arg, int round)
 {
     store_state *s = arg;
     s->ours = round % 2;
-    for (size_t i = 0; i < s->norder; i++)
-        s->order[i] = randombytes_uniform((uint32_t)s->nids);
+    brec_plan_gets(&s->recs);
 }
 
 /* Untimed: writes the current records into the schema in transactions of
  * 10,000, through a raw connection of its own, pipelined. */
 typedef struct preload_arg {
-    const store_state *s;
+    const brec_set *recs;
     privacy_record rec;
 } preload_arg;
 
 static const privacy_record *preload_next(void *arg, size_t i)
 {
     preload_arg *a = arg;
-    a->rec = record_of(&a->s->recs[i]);
+    a->rec = brec_record(&a->recs->recs[i]);
     return &a->rec;
 }
 
-static void preload(const store_state *s, const char *schema)
+static void preload(const brec_set *recs, const char *schema)
 {
     bpg_raw r;
     bpg_raw_open(&r, schema);
     bpg_exec(r.pg, "SET synchronous_commit = off");
-    preload_arg a = { s, { 0 } };
-    bpg_raw_preload(&r, preload_next, &a, s->nrecs, 10000);
+    preload_arg a = { recs, { 0 } };
+    bpg_raw_preload(&r, preload_next, &a, recs->nrecs, 10000);
     bpg_raw_close(&r);
 }
 
 void bpg_run_store(void)
 {
     static store_state s; /* zeroed */
-    s.next_created = bench_realtime_us();
+    brec_init(&s.recs, GET_STEPS, GETS_PER_STEP);
     char schema[2][BPG_SCHEMA_CAP];
     bpg_schema_name(schema[0], "store_a");
     bpg_schema_name(schema[1], "store_b");
@@ -308,12 +179,12 @@ void bpg_run_store(void)
     }
 
     int64_t t0 = bench_now_ns();
-    make_records(&s, PRELOAD);
+    brec_make(&s.recs, PRELOAD);
     for (int i = 0; i < 2; i++)
-        preload(&s, schema[i]);
+        preload(&s.recs, schema[i]);
     for (int i = 0; i < 2; i++)
         bpg_settle(admin, schema[i]);
-    fprintf(stderr, "bench: preloaded %zu records into each schema in %.1f s\n", s.nids,
+    fprintf(stderr, "bench: preloaded %zu records into each schema in %.1f s\n", s.recs.nids,
             (double)(bench_now_ns() - t0) / 1e9);
 
     /* BENCH_PG_AA=1 (calibration): raw connections take the library's
@@ -324,16 +195,16 @@ void bpg_run_store(void)
         PGconn *pg;
         if (s.use_aa) {
             bpg_raw_open(&s.aa[i], schema[i]);
+            s.aa_ops[i] = bpg_raw_ops_of(&s.aa[i]);
             pg = s.aa[i].pg;
         } else {
             bpg_store_open(&s.st[i], schema[i], &s.err[i]);
             pg = bpg_store_pgconn(s.st[i]);
         }
         bpg_raw_attach(&s.raw[i], pg, schema[1 - i], "base");
+        s.raw_ops[i] = bpg_raw_ops_of(&s.raw[i]);
     }
 
-    s.norder = (size_t)GET_STEPS * GETS_PER_STEP;
-    s.order = bench_xcalloc(s.norder, sizeof *s.order);
     bench_pair get = {
         .name = "pg_store_get",
         .baseline = "libpq",
@@ -372,8 +243,8 @@ void bpg_run_store(void)
     bpg_query1(admin, sql, a, sizeof a);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".records", schema[1]);
     bpg_query1(admin, sql, b, sizeof b);
-    if (strtoull(a, NULL, 10) != s.nids || strtoull(b, NULL, 10) != s.nids)
-        bench_die("the schemas hold %s and %s records, not %zu", a, b, s.nids);
+    if (strtoull(a, NULL, 10) != s.recs.nids || strtoull(b, NULL, 10) != s.recs.nids)
+        bench_die("the schemas hold %s and %s records, not %zu", a, b, s.recs.nids);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM \"%s\".records o JOIN \"%s\".records r USING (collection, id)"
              " WHERE o.subject_id = r.subject_id AND o.created = r.created AND o.body = r.body"
@@ -381,14 +252,12 @@ void bpg_run_store(void)
              " AND r.expires IS NULL",
              schema[0], schema[1]);
     bpg_query1(admin, sql, a, sizeof a);
-    if (strtoull(a, NULL, 10) != s.nids)
-        bench_die("only %s of %zu records are the same in both schemas", a, s.nids);
+    if (strtoull(a, NULL, 10) != s.recs.nids)
+        bench_die("only %s of %zu records are the same in both schemas", a, s.recs.nids);
     fprintf(stderr, "bench: %zu records in each schema at the end, the same (checksum %u)\n",
-            s.nids, s.sink);
+            s.recs.nids, s.recs.sink);
     for (int i = 0; i < 2; i++)
         bpg_drop_schema(admin, schema[i]);
     PQfinish(admin);
-    free(s.recs);
-    free(s.ids);
-    free(s.order);
+    brec_free(&s.recs);
 }

@@ -22,7 +22,9 @@
  *                     XChaCha20-Poly1305 with the same associated data),
  *                     the record seal and the audit MAC (keyed BLAKE2b),
  *                     INSERT OR REPLACE of the field row and insert of the
- *                     audit row, COMMIT. ops = writes.
+ *                     audit row, COMMIT. ops = writes. Both figures are
+ *                     bench_subject_rw.c's, shared with bench_pg_subject.c;
+ *                     this file gives them raw SQLite's storage calls.
  *  find_by_email_<n>  privacy_subject_find_by_email() on a store of n
  *                     subjects with a fresh context (cold key cache) and
  *                     addresses in random order, never the same twice,
@@ -154,388 +156,40 @@ static void run_blind(privacy_ctx *ctx, const bs_raw_keys *k)
     free(b);
 }
 
-/* ---- subject_get, subject_set ---- */
-
-typedef struct work_subject {
-    bench_id id;
-    char value[VALUE_CAP]; /* its shipping address now, in both files */
-    /* The baseline's key cache: the data key, and the wrapped record it
-     * was unwrapped from. */
-    uint8_t dek[32];
-    uint32_t dek_version;
-    uint8_t wrapped[WRAPPED_CAP];
-    size_t wrapped_len;
-} work_subject;
-
-typedef struct planned_op {
-    size_t who;            /* index into work */
-    char value[VALUE_CAP]; /* what a set writes */
-    int64_t time;          /* of the baseline's row and entry */
-    char audit_id[PRV_AUDIT_ID_SIZE];
-    size_t audit_len;
-    uint8_t audit_body[PRV_AUDIT_BODY_MAX];
-} planned_op;
-
-typedef struct sg_state {
-    privacy_config *cfg;
-    privacy_ctx *ctx;
-    privacy_actor *actor;
-    bench_raw_db raw;
-    bs_raw_keys keys;
-    bench_audit_chain chain; /* the baseline's */
-    int64_t clock;
-    work_subject *work;
-    planned_op *plan;
-    int sets;       /* the plan is of sets: apply its values after the round */
-    uint64_t ops;   /* calls made on each side */
-    unsigned sink;
-} sg_state;
-
-static const planned_op *step_ops(const sg_state *s, int step)
-{
-    if (step < 0 || step >= OP_STEPS)
-        bench_die("step %d is beyond the round", step);
-    return s->plan + (size_t)step * OPS_PER_STEP;
-}
-
-/* The library: one public call per operation, each its own transaction. */
-static uint64_t ours_get(void *arg, int step)
-{
-    sg_state *s = arg;
-    const planned_op *p = step_ops(s, step);
-    for (int i = 0; i < OPS_PER_STEP; i++) {
-        const work_subject *w = &s->work[p[i].who];
-        char *v = NULL;
-        int rc = privacy_subject_get(s->ctx, s->actor, w->id, CATEGORY, PURPOSE, &v);
-        if (rc != PRIVACY_OK)
-            bench_ctx_die(s->ctx, rc, "privacy_subject_get");
-        if (strcmp(v, w->value) != 0)
-            bench_die("privacy_subject_get: not the value last written");
-        s->sink += (unsigned char)v[0];
-        privacy_free(v);
-    }
-    return OPS_PER_STEP;
-}
-
-static uint64_t ours_set(void *arg, int step)
-{
-    static const char *const why[] = { PURPOSE };
-    sg_state *s = arg;
-    const planned_op *p = step_ops(s, step);
-    for (int i = 0; i < OPS_PER_STEP; i++) {
-        int rc = privacy_subject_set(s->ctx, s->actor, s->work[p[i].who].id, CATEGORY, p[i].value,
-                                     why, 1);
-        if (rc != PRIVACY_OK)
-            bench_ctx_die(s->ctx, rc, "privacy_subject_set");
-    }
-    return OPS_PER_STEP;
-}
-
-/* The baseline's audit row of an operation: MAC, then insert. */
-static void raw_audit(sg_state *s, planned_op *p, const char *subject)
-{
-    bench_audit_mac(s->keys.audit, p->audit_body, p->audit_len);
-    privacy_record a =
-        bench_audit_row(&s->chain, p->audit_id, subject, p->time, p->audit_body, p->audit_len);
-    bench_raw_put(&s->raw, &a);
-}
-
-/* Reads the subject's wrapped data key row and checks that it is the one
- * the cached key came from. */
-static void raw_dek_check(bench_raw_db *r, const work_subject *w)
-{
-    if (!bench_raw_get(r, PRV_DEK_COLLECTION, w->id))
-        bench_die("baseline: no data key for %s", w->id);
-    const void *b = sqlite3_column_blob(r->get, 5);
-    int n = sqlite3_column_bytes(r->get, 5);
-    if (b == NULL || (size_t)n != w->wrapped_len || memcmp(b, w->wrapped, w->wrapped_len) != 0)
-        bench_die("baseline: the data key of %s changed", w->id);
-    bench_raw_reset(r, r->get);
-}
-
-static void raw_get_one(sg_state *s, planned_op *p)
-{
-    bench_raw_db *r = &s->raw;
-    const work_subject *w = &s->work[p->who];
-    char rid[PRV_FIELD_ID_SIZE];
-    bs_make_rid(rid, w->id, CATEGORY);
-    bench_raw_begin(r);
-    if (!bench_raw_get(r, PRV_FIELD_COLLECTION, rid))
-        bench_die("baseline: no field %s", rid);
-    /* The row's columns, copied out as the store copies a record. */
-    sqlite3_stmt *st = r->get;
-    const char *sub = (const char *)sqlite3_column_text(st, 1);
-    int64_t created = sqlite3_column_int64(st, 3);
-    int64_t expires = sqlite3_column_int64(st, 4);
-    const void *b = sqlite3_column_blob(st, 5);
-    size_t blen = (size_t)sqlite3_column_bytes(st, 5);
-    if (sub == NULL || strlen(sub) != BENCH_ID_LEN || sqlite3_column_type(st, 2) != SQLITE_NULL ||
-        b == NULL || blen > BODY_CAP || blen < PRV_SEAL_BYTES)
-        bench_die("baseline: the row of %s is not a field row", rid);
-    bench_id subject;
-    uint8_t body[BODY_CAP];
-    memcpy(subject, sub, BENCH_ID_LEN + 1);
-    memcpy(body, b, blen);
-    bench_raw_reset(r, st);
-    /* The seal. */
-    size_t n = blen - PRV_SEAL_BYTES;
-    uint8_t mac[32];
-    bs_raw_seal_mac(&s->keys, PRV_FIELD_COLLECTION, rid, subject, created, expires, body, n, mac);
-    if (bs_get_be(body + n, 4) != s->keys.integrity_version ||
-        sodium_memcmp(mac, body + n + 4, sizeof mac) != 0)
-        bench_die("baseline: the seal of %s does not match", rid);
-    /* The data key (cached), then the value. */
-    raw_dek_check(r, w);
-    size_t at = bs_field_blob_at(body, n);
-    uint8_t pt[BODY_CAP];
-    size_t len = bs_raw_envelope_open(w->dek, w->dek_version, subject, rid, CATEGORY, body + at,
-                                      n - at, pt);
-    if (len != strlen(w->value) || memcmp(pt, w->value, len) != 0)
-        bench_die("baseline: not the value last written");
-    s->sink += pt[0];
-    sodium_memzero(pt, len);
-    raw_audit(s, p, w->id);
-    bench_raw_commit(r);
-}
-
-static void raw_set_one(sg_state *s, planned_op *p)
-{
-    bench_raw_db *r = &s->raw;
-    const work_subject *w = &s->work[p->who];
-    bench_raw_begin(r);
-    if (!bench_raw_get(r, PRV_SUBJECT_COLLECTION, w->id))
-        bench_die("baseline: no subject %s", w->id);
-    if (sqlite3_column_bytes(r->get, 5) <= 0)
-        bench_die("baseline: the subject row of %s is empty", w->id);
-    bench_raw_reset(r, r->get);
-    raw_dek_check(r, w);
-    /* The body: "PFD1" | 1 purpose | envelope | seal. */
-    char rid[PRV_FIELD_ID_SIZE];
-    bs_make_rid(rid, w->id, CATEGORY);
-    uint8_t body[BODY_CAP];
-    memcpy(body, "PFD1", 4);
-    body[4] = 1;
-    body[5] = (uint8_t)(sizeof PURPOSE - 1);
-    memcpy(body + 6, PURPOSE, sizeof PURPOSE - 1);
-    size_t n = 6 + sizeof PURPOSE - 1;
-    n += bs_raw_envelope_seal(w->dek, w->dek_version, w->id, rid, CATEGORY, p->value,
-                              strlen(p->value), body + n);
-    bs_put_be(body + n, s->keys.integrity_version, 4);
-    bs_raw_seal_mac(&s->keys, PRV_FIELD_COLLECTION, rid, w->id, p->time, 0, body, n, body + n + 4);
-    privacy_record rec = { .collection = PRV_FIELD_COLLECTION, .id = rid, .subject_id = w->id,
-                           .created = p->time, .body = body, .body_len = n + PRV_SEAL_BYTES };
-    bench_raw_put(r, &rec);
-    raw_audit(s, p, w->id);
-    bench_raw_commit(r);
-}
-
-/* The baseline's side of a step: one (one transaction) per planned op. */
-static uint64_t base_ops(void *arg, int step, void (*one)(sg_state *, planned_op *))
-{
-    sg_state *s = arg;
-    planned_op *p = (planned_op *)step_ops(s, step);
-    for (int i = 0; i < OPS_PER_STEP; i++)
-        one(s, &p[i]);
-    return OPS_PER_STEP;
-}
-
-static uint64_t base_get(void *arg, int step)
-{
-    return base_ops(arg, step, raw_get_one);
-}
-
-static uint64_t base_set(void *arg, int step)
-{
-    return base_ops(arg, step, raw_set_one);
-}
-
-/* After a round of sets, both files hold its values. */
-static void apply_sets(sg_state *s)
-{
-    if (!s->sets)
-        return;
-    for (size_t i = 0; i < (size_t)OP_STEPS * OPS_PER_STEP; i++)
-        memcpy(s->work[s->plan[i].who].value, s->plan[i].value, VALUE_CAP);
-    s->ops += (size_t)OP_STEPS * OPS_PER_STEP;
-    s->sets = 0;
-}
-
-/* Plans a round: random subjects of the working set, new values for sets,
- * and the baseline's audit entries (the event the library records). */
-static void plan_ops(sg_state *s, const char *action, int sets)
-{
-    apply_sets(s);
-    for (size_t i = 0; i < (size_t)OP_STEPS * OPS_PER_STEP; i++) {
-        planned_op *p = &s->plan[i];
-        p->who = randombytes_uniform(WORK);
-        if (sets)
-            bs_address_of(randombytes_random(), p->value);
-        p->time = bs_next_time(&s->clock);
-        prv_audit_event ev = { .actor = ACTOR, .role = ROLE, .action = action,
-                               .category = CATEGORY, .purpose = PURPOSE,
-                               .subject = s->work[p->who].id, .outcome = PRIVACY_OK };
-        p->audit_len = bench_audit_plan(&s->chain, &ev, p->time, p->audit_body, p->audit_id);
-    }
-    s->sets = sets;
-}
-
-static void prepare_get(void *arg, int round)
-{
-    sg_state *s = arg;
-    (void)round;
-    plan_ops(s, "read", 0);
-    s->ops += (size_t)OP_STEPS * OPS_PER_STEP;
-}
-
-static void prepare_set(void *arg, int round)
-{
-    (void)round;
-    plan_ops(arg, "write", 1);
-}
-
-/* The working set: WORK random subjects whose data keys sit in distinct
- * slots of the context's key cache, so that once warm every call is a
- * cache hit. (The slot is told apart by where prv_dek_get() points: the
- * cache is one array.) The baseline's own cache gets the same keys,
- * unwrapped by the baseline and checked against the library's. */
-static void pick_work(sg_state *s, bench_id *ids, size_t n)
-{
-    privacy_ctx *ctx = s->ctx;
-    prv_store *ks = ctx->keystore_store != NULL ? ctx->keystore_store : ctx->store;
-    const uint8_t *slot[WORK];
-    size_t idx[WORK], got = 0;
-    for (size_t tries = 0; got < WORK; tries++) {
-        if (tries > (size_t)100 * WORK)
-            bench_die("no %d subjects with distinct key cache slots", WORK);
-        size_t i = randombytes_uniform((uint32_t)n);
-        const uint8_t *key = NULL;
-        int rc = prv_dek_get(ctx->dek_cache, ctx->keys, ks, ids[i], &key, NULL, &ctx->err);
-        if (rc != PRIVACY_OK)
-            bench_ctx_die(ctx, rc, "prv_dek_get");
-        int taken = 0;
-        for (size_t j = 0; j < got && !taken; j++)
-            taken = slot[j] == key;
-        if (taken)
-            continue;
-        slot[got] = key;
-        idx[got++] = i;
-    }
-    for (size_t j = 0; j < WORK; j++) {
-        work_subject *w = &s->work[j];
-        memcpy(w->id, ids[idx[j]], sizeof w->id);
-        bs_address_of((uint32_t)idx[j], w->value);
-        /* Warm again: a rejected candidate may have evicted it. */
-        const uint8_t *key = NULL;
-        int rc = prv_dek_get(ctx->dek_cache, ctx->keys, ks, w->id, &key, NULL, &ctx->err);
-        if (rc != PRIVACY_OK)
-            bench_ctx_die(ctx, rc, "prv_dek_get");
-        if (key != slot[j])
-            bench_die("the key cache moved a key");
-        if (!bench_raw_get(&s->raw, PRV_DEK_COLLECTION, w->id))
-            bench_die("baseline: no data key for %s", w->id);
-        const void *b = sqlite3_column_blob(s->raw.get, 5);
-        int len = sqlite3_column_bytes(s->raw.get, 5);
-        if (b == NULL || len <= 0 || (size_t)len > sizeof w->wrapped)
-            bench_die("baseline: the data key of %s is malformed", w->id);
-        memcpy(w->wrapped, b, (size_t)len);
-        w->wrapped_len = (size_t)len;
-        bench_raw_reset(&s->raw, s->raw.get);
-        bs_raw_unwrap(&s->keys, w->id, w->wrapped, w->wrapped_len, w->dek, &w->dek_version);
-        if (sodium_memcmp(w->dek, key, sizeof w->dek) != 0)
-            bench_die("baseline: the data key of %s is not the library's", w->id);
-    }
-}
-
-/* Reads every working subject's value through the public API from the
- * file at path: the values each side wrote, the library's format. */
-static void check_values(const char *path, const uint8_t *root, const sg_state *s)
-{
-    privacy_config *cfg = NULL;
-    privacy_ctx *ctx = bench_ctx_open(&cfg, path, root, NULL, NULL);
-    privacy_actor *a = bs_new_actor(ctx, ACTOR);
-    for (size_t j = 0; j < WORK; j++) {
-        char *v = NULL;
-        int rc = privacy_subject_get(ctx, a, s->work[j].id, CATEGORY, PURPOSE, &v);
-        if (rc != PRIVACY_OK)
-            bench_ctx_die(ctx, rc, "privacy_subject_get (check)");
-        if (strcmp(v, s->work[j].value) != 0)
-            bench_die("%s: subject %zu does not hold the value last written", path, j);
-        privacy_free(v);
-    }
-    privacy_actor_free(a);
-    bench_ctx_close(ctx, cfg);
-}
-
+/* ---- subject_get, subject_set (bench_subject_rw.c) ---- */
 
 static void run_set_get(const char *dir, const uint8_t *root)
 {
-    char ours[4096], raw[4096];
+    char ours[4096], raw[4096], build_uri[BENCH_URI_CAP];
     bench_path(ours, sizeof ours, dir, "sg-build.db", "");
-    bench_id *ids = bench_xcalloc(SG_SUBJECTS, sizeof *ids);
-    double secs = bs_build_store(ours, root, SG_SUBJECTS, 1, ids);
-    fprintf(stderr,
-            "bench: built %d subjects (contact.email and contact.shipping_address each) in "
-            "%.1f s\n",
-            SG_SUBJECTS, secs);
+    bench_sqlite_uri(build_uri, ours);
+    bench_id *ids = bs_build_store(build_uri, root, SG_SUBJECTS, 1);
     bs_make_copies(dir, "sg-build.db", "sg-ours.db", "sg-raw.db");
     bench_path(ours, sizeof ours, dir, "sg-ours.db", "");
     bench_path(raw, sizeof raw, dir, "sg-raw.db", "");
 
-    sg_state *s = bench_xcalloc(1, sizeof *s);
-    s->work = bench_xcalloc(WORK, sizeof *s->work);
-    s->plan = bench_xcalloc((size_t)OP_STEPS * OPS_PER_STEP, sizeof *s->plan);
-    s->ctx = bench_ctx_open(&s->cfg, ours, root, NULL, NULL);
-    s->actor = bs_new_actor(s->ctx, ACTOR);
-    bench_raw_open(&s->raw, raw);
-    bs_raw_keys_from(&s->keys, s->ctx, root);
-    uint8_t audit_key[32];
-    memcpy(audit_key, s->keys.audit, sizeof audit_key);
-    bench_id chain;
-    bench_new_id(chain, "chn_");
-    bench_audit_chain_init(&s->chain, s->keys.audit, chain);
-    pick_work(s, ids, SG_SUBJECTS);
+    char ours_uri[BENCH_URI_CAP], raw_uri[BENCH_URI_CAP];
+    bench_sqlite_uri(ours_uri, ours);
+    bench_sqlite_uri(raw_uri, raw);
+    bs_sg *s = bs_sg_open(ours_uri, root);
+    bench_raw_db db;
+    bench_raw_open(&db, raw);
+    s->raw = bench_raw_ops_of(&db);
+    bs_sg_pick_work(s, ids, SG_SUBJECTS);
     free(ids);
 
     run_blind(s->ctx, &s->keys);
 
-    bench_pair get = {
-        .name = "subject_get",
-        .baseline = "sqlite_aead",
-        .rounds = ROUNDS,
-        .steps = OP_STEPS,
-        .arg = s,
-        .prepare = prepare_get,
-        .ours = ours_get,
-        .base = base_get,
-    };
-    bench_run_pair(&get);
-    bench_pair set = {
-        .name = "subject_set",
-        .baseline = "sqlite_aead",
-        .rounds = ROUNDS,
-        .steps = OP_STEPS,
-        .arg = s,
-        .prepare = prepare_set,
-        .ours = ours_set,
-        .base = base_set,
-    };
-    bench_run_pair(&set);
-    apply_sets(s);
+    bs_sg_run(s, "subject_get", "subject_set", "sqlite_aead");
 
-    privacy_actor_free(s->actor);
-    bench_ctx_close(s->ctx, s->cfg);
-    bench_raw_close(&s->raw);
-    check_values(ours, root, s);
-    check_values(raw, root, s);
-    bs_check_logs(dir, "sg-ours.db", "sg-raw.db", audit_key);
+    bs_sg_close_ctx(s);
+    bench_raw_close(&db);
+    bs_sg_check_values(s, ours_uri, root, ours);
+    bs_sg_check_values(s, raw_uri, root, raw);
+    bs_check_logs(dir, "sg-ours.db", "sg-raw.db", s->audit_key);
     fprintf(stderr, "bench: %llu calls per side, values read back from both files (checksum %u)\n",
             (unsigned long long)s->ops, s->sink);
-    sodium_memzero(audit_key, sizeof audit_key);
-    for (size_t j = 0; j < WORK; j++)
-        sodium_memzero(s->work[j].dek, sizeof s->work[j].dek);
-    free(s->work);
-    free(s->plan);
-    free(s);
+    bs_sg_free(s);
     bench_remove_db(dir, "sg-ours.db");
     bench_remove_db(dir, "sg-raw.db");
 }
@@ -690,14 +344,10 @@ static void prepare_find(void *arg, int round)
 
 static void run_find(const char *dir, const uint8_t *root, size_t n, const char *name)
 {
-    char ours[4096], raw[4096];
+    char ours[4096], raw[4096], build_uri[BENCH_URI_CAP];
     bench_path(ours, sizeof ours, dir, "find-build.db", "");
-    bench_id *ids = bench_xcalloc(n, sizeof *ids);
-    double secs = bs_build_store(ours, root, n, 0, ids);
-    fprintf(stderr,
-            "bench: built %zu subjects (contact.email each) through the public API in %.1f s "
-            "(%.0f us per subject)\n",
-            n, secs, secs * 1e6 / (double)n);
+    bench_sqlite_uri(build_uri, ours);
+    bench_id *ids = bs_build_store(build_uri, root, n, 0);
     int64_t t0 = bench_now_ns();
     bs_make_copies(dir, "find-build.db", "find-ours.db", "find-raw.db");
     fprintf(stderr, "bench: copied it twice in %.1f s\n", (double)(bench_now_ns() - t0) / 1e9);

@@ -1,6 +1,8 @@
 /* Shared declarations of the subject benchmarks: bench_subject.c (the
- * figures and main) and bench_subject_store.c (the store building and
- * copying, and the raw baseline's byte formats). */
+ * figures on SQLite and main), bench_pg_subject.c (subject_get and
+ * subject_set on PostgreSQL), bench_subject_store.c (the store building
+ * and copying, and the raw baseline's byte formats) and
+ * bench_subject_rw.c (subject_get and subject_set on either backend). */
 #ifndef PRV_BENCH_SUBJECT_H
 #define PRV_BENCH_SUBJECT_H
 
@@ -110,13 +112,13 @@ size_t bs_field_blob_at(const uint8_t *b, size_t len);
 
 privacy_actor *bs_new_actor(privacy_ctx *ctx, const char *id);
 
-/* Builds n subjects into the new file at path, each with a contact.email
- * (bs_email_of(i)) and, with addresses, a contact.shipping_address
- * (bs_address_of(i)), collected for billing, BUILD_TX subjects per
- * transaction (privacy_begin .. privacy_commit); then closes the context.
- * Writes the subjects' ids into ids and returns the seconds it took. */
-double bs_build_store(const char *path, const uint8_t *root, size_t n, int addresses,
-                      bench_id *ids);
+/* Builds n subjects into the new store at the storage URI (a file, a
+ * schema), each with a contact.email (bs_email_of(i)) and, with
+ * addresses, a contact.shipping_address (bs_address_of(i)), collected for
+ * billing, BUILD_TX subjects per transaction (privacy_begin ..
+ * privacy_commit), through a context of its own, closed at the end.
+ * Says on stderr how long it took; returns the subjects' ids (free them). */
+bench_id *bs_build_store(const char *uri, const uint8_t *root, size_t n, int addresses);
 
 /* The two files of a figure: two copies of the store just built, which is
  * then removed, so that both files have the same history. (The library
@@ -132,5 +134,69 @@ int64_t bs_next_time(int64_t *clock);
  * one entry more (the close entry of its timed context's chain). */
 void bs_check_logs(const char *dir, const char *ours, const char *raw,
                    const uint8_t audit_key[32]);
+/* The check of the counts: no entries verified in ours, nr in raw. */
+void bs_check_log_counts(const char *ours, uint64_t no, const char *raw, uint64_t nr);
+
+/* ---- subject_get and subject_set, on either backend (bench_subject_rw.c) ---- */
+
+/* A subject of the working set. */
+typedef struct bs_work {
+    bench_id id;
+    char value[VALUE_CAP]; /* its shipping address now, on both sides */
+    /* The baseline's key cache: the data key, and the wrapped record it
+     * was unwrapped from. */
+    uint8_t dek[32];
+    uint32_t dek_version;
+    uint8_t wrapped[WRAPPED_CAP];
+    size_t wrapped_len;
+} bs_work;
+
+/* An operation of a round, planned untimed. */
+typedef struct bs_op {
+    size_t who;            /* index into work */
+    char value[VALUE_CAP]; /* what a set writes */
+    int64_t time;          /* of the baseline's row and entry */
+    char audit_id[PRV_AUDIT_ID_SIZE];
+    size_t audit_len;
+    uint8_t audit_body[PRV_AUDIT_BODY_MAX];
+} bs_op;
+
+/* The two figures: the library through a context on one copy of the
+ * store, the baseline through its storage calls (raw) on the other. */
+typedef struct bs_sg {
+    privacy_config *cfg;
+    privacy_ctx *ctx;
+    privacy_actor *actor;
+    bench_raw_ops raw;
+    bs_raw_keys keys;
+    uint8_t audit_key[32]; /* a copy, for the log checks after the context */
+    bench_audit_chain chain; /* the baseline's */
+    int64_t clock;
+    bs_work *work;
+    bs_op *plan;
+    int sets;     /* the plan is of sets: apply its values after the round */
+    uint64_t ops; /* calls made on each side */
+    unsigned sink;
+} bs_sg;
+
+/* Opens the library's context on the storage URI (its copy of the store)
+ * with the root key, and takes the baseline's keys from it. The caller
+ * then sets raw (the baseline's storage calls on the other copy) and
+ * calls bs_sg_pick_work. */
+bs_sg *bs_sg_open(const char *uri, const uint8_t *root);
+/* The working set: WORK of the n subjects ids, each with its data key in
+ * a slot of the context's key cache of its own, warm; the baseline's own
+ * cache gets the same keys, read and unwrapped through raw and checked
+ * against the library's. */
+void bs_sg_pick_work(bs_sg *s, bench_id *ids, size_t n);
+/* Runs the figures get_name, then set_name, against baseline. */
+void bs_sg_run(bs_sg *s, const char *get_name, const char *set_name, const char *baseline);
+/* Closes the library's context (the baseline's storage is the caller's). */
+void bs_sg_close_ctx(bs_sg *s);
+/* Reads every working subject's value through the public API from the
+ * store at the storage URI (a context of its own; where names it in a
+ * failure): the values each side wrote, in the library's format. */
+void bs_sg_check_values(const bs_sg *s, const char *uri, const uint8_t *root, const char *where);
+void bs_sg_free(bs_sg *s);
 
 #endif

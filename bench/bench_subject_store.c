@@ -1,7 +1,7 @@
 /* The store and raw-baseline machinery of the subject benchmarks
- * (bench_subject.c): the byte formats recomputed with libsodium, the test
- * data, the stores built through the public API and copied, and the audit
- * log checks. */
+ * (bench_subject.c, bench_pg_subject.c): the byte formats recomputed with
+ * libsodium, the test data, the stores built through the public API and
+ * copied, and the audit log checks. */
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -282,18 +282,19 @@ privacy_actor *bs_new_actor(privacy_ctx *ctx, const char *id)
     return a;
 }
 
-/* Builds n subjects into the new file at path, each with a contact.email
- * (bs_email_of(i)) and, with addresses, a contact.shipping_address
- * (bs_address_of(i)), collected for billing, BUILD_TX subjects per
- * transaction (privacy_begin .. privacy_commit); then closes the context.
- * Writes the subjects' ids into ids and returns the seconds it took. */
-double bs_build_store(const char *path, const uint8_t *root, size_t n, int addresses,
-                      bench_id *ids)
+/* Builds n subjects into the new store at the storage URI (a file, a
+ * schema), each with a contact.email (bs_email_of(i)) and, with
+ * addresses, a contact.shipping_address (bs_address_of(i)), collected for
+ * billing, BUILD_TX subjects per transaction (privacy_begin ..
+ * privacy_commit), through a context of its own, closed at the end.
+ * Says on stderr how long it took; returns the subjects' ids (free them). */
+bench_id *bs_build_store(const char *uri, const uint8_t *root, size_t n, int addresses)
 {
     static const char *const why[] = { PURPOSE };
+    bench_id *ids = bench_xcalloc(n, sizeof *ids);
     int64_t t0 = bench_now_ns(), last = t0;
     privacy_config *cfg = NULL;
-    privacy_ctx *ctx = bench_ctx_open(&cfg, path, root, NULL, NULL);
+    privacy_ctx *ctx = bench_ctx_open_uri(&cfg, uri, root, NULL, NULL);
     privacy_actor *a = bs_new_actor(ctx, BUILDER);
     char email[EMAIL_CAP], addr[VALUE_CAP];
     for (size_t from = 0; from < n; from += BUILD_TX) {
@@ -331,7 +332,13 @@ double bs_build_store(const char *path, const uint8_t *root, size_t n, int addre
     }
     privacy_actor_free(a);
     bench_ctx_close(ctx, cfg);
-    return (double)(bench_now_ns() - t0) / 1e9;
+    double secs = (double)(bench_now_ns() - t0) / 1e9;
+    fprintf(stderr,
+            "bench: built %zu subjects (%s each) through the public API in %.1f s (%.0f us per "
+            "subject)\n",
+            n, addresses ? "contact.email and " CATEGORY : "contact.email", secs,
+            secs * 1e6 / (double)n);
+    return ids;
 }
 
 /* The two files of a figure: two copies of the store just built, which is
@@ -364,6 +371,11 @@ void bs_check_logs(const char *dir, const char *ours, const char *raw,
     bench_path(pr, sizeof pr, dir, raw, "");
     uint64_t no = bench_audit_verify_file(po, audit_key);
     uint64_t nr = bench_audit_verify_file(pr, audit_key);
+    bs_check_log_counts(ours, no, raw, nr);
+}
+
+void bs_check_log_counts(const char *ours, uint64_t no, const char *raw, uint64_t nr)
+{
     if (no != nr + 1)
         bench_die("audit: %llu entries in %s, %llu in %s: not one apart", (unsigned long long)no,
                   ours, (unsigned long long)nr, raw);
