@@ -74,10 +74,10 @@ int prv_audit_write(privacy_ctx *ctx, const prv_audit_event *ev)
         return prv_err_set(&ctx->err, PRIVACY_E_NOMEM, "audit: out of memory");
     rc = prv_audit_prepare(ctx->audit, ctx->keys, now, ev, p, &ctx->err);
     int in_tx = prv_store_in_tx(ctx->store);
-    if (rc == PRIVACY_OK)
+    if (rc == PRIVACY_OK) {
         rc = prv_store_tx(ctx->store, put_entry, p);
-    if (rc == PRIVACY_OK)
-        prv_audit_advance(ctx->audit, p, in_tx);
+        prv_audit_settle(ctx->audit, ctx->store, p, in_tx, rc);
+    }
     prv_free(p);
     return rc;
 }

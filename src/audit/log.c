@@ -110,6 +110,24 @@ void prv_audit_advance(prv_audit_log *log, const prv_audit_prepared *p, int in_c
         log->committed = log->tip;
 }
 
+void prv_audit_restart(prv_audit_log *log)
+{
+    /* The old chain stays as it is, open, as a crashed context leaves its
+     * own; nothing can ever be appended to it again. */
+    prv_id_new(log->chain, "chn");
+    memset(&log->tip, 0, sizeof log->tip);
+    log->committed = log->tip;
+}
+
+void prv_audit_settle(prv_audit_log *log, const prv_store *st, const prv_audit_prepared *p,
+                      int in_caller_tx, int rc)
+{
+    if (rc == PRIVACY_OK)
+        prv_audit_advance(log, p, in_caller_tx);
+    else if (!in_caller_tx && prv_store_maybe_landed(st))
+        prv_audit_restart(log);
+}
+
 void prv_audit_txn_end(prv_audit_log *log, int committed)
 {
     if (committed)

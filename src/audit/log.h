@@ -41,6 +41,14 @@ int prv_audit_put(prv_store *st, const prv_audit_prepared *p);
 /* After the entry's transaction: the chain moves on. in_caller_tx: the
  * caller's own transaction holds it, so it counts only once that commits. */
 void prv_audit_advance(prv_audit_log *log, const prv_audit_prepared *p, int in_caller_tx);
+/* After an entry's call returned rc: the chain moves on (PRIVACY_OK), or
+ * stays (the entry did not land), or — when the call failed after a
+ * commit that may have landed — the context starts a new chain, so that
+ * no later entry can take the id of one that is stored. */
+void prv_audit_settle(prv_audit_log *log, const prv_store *st, const prv_audit_prepared *p,
+                      int in_caller_tx, int rc);
+/* Starts a new chain (see prv_audit_settle). */
+void prv_audit_restart(prv_audit_log *log);
 /* The caller's transaction ended: keep (committed) or drop its entries. */
 void prv_audit_txn_end(prv_audit_log *log, int committed);
 /* Ends the chain: a close entry and one step of the fold chain, in one

@@ -104,8 +104,12 @@ int privacy_config_set_storage(privacy_config *cfg, const char *uri)
     int rc = builtin_backend("privacy_config_set_storage", uri, &be, &retry_us);
     if (rc == PRIVACY_OK)
         rc = set_uri(cfg, be, uri);
+    /* The URI's budget; else the caller's; else the backend's default. */
     if (rc == PRIVACY_OK && retry_us >= 0)
         cfg->retry_budget_us = retry_us;
+    else if (rc == PRIVACY_OK && !cfg->retry_budget_set)
+        cfg->retry_budget_us = be == &prv_pg_backend ? PRV_PG_RETRY_BUDGET_DEFAULT_US
+                                                     : PRV_RETRY_BUDGET_DEFAULT_US;
     return rc;
 }
 
@@ -208,5 +212,6 @@ int privacy_config_set_retry_budget(privacy_config *cfg, int64_t usec)
     if (usec < 0 || usec > PRV_RETRY_BUDGET_MAX_US)
         return invalid("privacy_config_set_retry_budget: the budget must be 0 to 3600000000 us");
     cfg->retry_budget_us = usec;
+    cfg->retry_budget_set = 1;
     return PRIVACY_OK;
 }

@@ -11,6 +11,7 @@ struct privacy_config {
     privacy_clock_fn clock;
     void *clock_userdata;
     int64_t retry_budget_us;
+    int retry_budget_set; /* privacy_config_set_retry_budget() was called */
     prv_keks keks;                    /* root keys; the last is primary */
     privacy_backend keystore_backend; /* zeroed: keys live with the data */
     char *keystore_uri;

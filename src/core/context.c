@@ -192,7 +192,9 @@ int privacy_commit(privacy_ctx *ctx)
         return rc;
     int in_tx = prv_store_in_tx(ctx->store);
     rc = prv_store_commit(ctx->store);
-    if (in_tx) /* a failed commit rolled back: its entries are gone too */
+    if (in_tx && rc != PRIVACY_OK && prv_store_maybe_landed(ctx->store))
+        prv_audit_restart(ctx->audit); /* its entries may be stored, or not */
+    else if (in_tx) /* a failed commit rolled back: its entries are gone too */
         prv_audit_txn_end(ctx->audit, rc == PRIVACY_OK);
     return rc;
 }

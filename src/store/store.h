@@ -47,6 +47,10 @@ int prv_store_begin(prv_store *st);
 int prv_store_commit(prv_store *st);
 int prv_store_rollback(prv_store *st);
 int prv_store_in_tx(const prv_store *st);
+/* 1 if the last prv_store_tx() or prv_store_commit() failed after a
+ * commit() that may have landed (a lost connection during COMMIT, a COMMIT
+ * with a warning): what it wrote may or may not be stored. */
+int prv_store_maybe_landed(const prv_store *st);
 
 /* A scan callback that counts records into the int at userdata. */
 int prv_store_count_cb(void *userdata, const privacy_record *rec);

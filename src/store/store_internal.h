@@ -10,6 +10,7 @@ struct prv_store {
     int64_t retry_budget_us;
     int in_caller_tx; /* privacy_begin() is in effect */
     int doomed;       /* the first failure inside the caller's transaction */
+    int maybe_landed; /* the last transaction failed, but a commit of it may have landed */
 };
 
 int prv_store_fail(prv_store *st, int rc);

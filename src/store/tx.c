@@ -51,18 +51,32 @@ int prv_store_tx(prv_store *st, prv_store_tx_fn fn, void *userdata)
      * replaces by id, so a change that did land is written again, once.
      * But if no later run succeeds, nobody knows whether it landed. */
     int unknown = 0;
+    st->maybe_landed = 0;
     for (int retried = 0;; retried = 1) {
         int in_commit;
         int rc = run_once(st, fn, userdata, &in_commit);
         if (rc == PRIVACY_OK && retried)
             prv_err_clear(st->err); /* the earlier runs' failure is history */
-        if (rc != PRIVACY_E_BUSY)
+        if (rc == PRIVACY_OK)
             return rc;
+        st->maybe_landed |= in_commit;
+        if (rc != PRIVACY_E_BUSY) {
+            if (!unknown)
+                return rc;
+            /* This run failed for another reason, but an earlier one may
+             * have landed: the caller must not read "nothing was written". */
+            char last[PRIVACY_ERRMSG_MAX];
+            memcpy(last, prv_err_msg(st->err), sizeof last);
+            return prv_err_set(st->err, PRIVACY_E_STORAGE,
+                               "store: the outcome is unknown: an earlier commit may have"
+                               " landed, and the re-run failed (%.160s)",
+                               last);
+        }
         unknown |= in_commit;
         int64_t spent = prv_clock_monotonic() - start;
         if (spent + delay > st->retry_budget_us) {
             char last[PRIVACY_ERRMSG_MAX];
-            memcpy(last, st->err->msg, sizeof last);
+            memcpy(last, prv_err_msg(st->err), sizeof last);
             if (unknown)
                 return prv_err_set(st->err, PRIVACY_E_STORAGE,
                                    "store: gave up after %lld ms of retries; the outcome is"
@@ -94,6 +108,7 @@ int prv_store_commit(prv_store *st)
     if (!st->in_caller_tx)
         return prv_err_set(st->err, PRIVACY_E_MISUSE, "no transaction is open");
     st->in_caller_tx = 0;
+    st->maybe_landed = 0;
     int doomed = st->doomed;
     st->doomed = PRIVACY_OK;
     if (doomed != PRIVACY_OK) {
@@ -106,6 +121,15 @@ int prv_store_commit(prv_store *st)
     if (rc != PRIVACY_OK) {
         rc = prv_store_fail(st, rc);
         roll_back_quietly(st);
+        /* Nothing is re-run here: BUSY from commit() may mean it landed. */
+        st->maybe_landed = 1;
+        if (rc == PRIVACY_E_BUSY) {
+            char last[PRIVACY_ERRMSG_MAX];
+            memcpy(last, prv_err_msg(st->err), sizeof last);
+            rc = prv_err_set(st->err, PRIVACY_E_STORAGE,
+                             "the outcome of the commit is unknown: it may have landed (%.180s)",
+                             last);
+        }
     }
     return rc;
 }
@@ -123,4 +147,9 @@ int prv_store_rollback(prv_store *st)
 int prv_store_in_tx(const prv_store *st)
 {
     return st->in_caller_tx;
+}
+
+int prv_store_maybe_landed(const prv_store *st)
+{
+    return st->maybe_landed;
 }

@@ -37,8 +37,7 @@ int prv_subject_op_run(prv_subject_op *o, prv_store_tx_fn fn)
 {
     int in_tx = prv_store_in_tx(o->ctx->store);
     int rc = prv_store_tx(o->ctx->store, fn, o);
-    if (rc == PRIVACY_OK)
-        prv_audit_advance(o->ctx->audit, o->entry, in_tx);
+    prv_audit_settle(o->ctx->audit, o->ctx->store, o->entry, in_tx, rc);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backend/postgres/pg_backend.h"
+#include "core/config.h"
 #include "store/store.h"
 #include "testutil.h"
 
@@ -78,6 +79,11 @@ START_TEST(test_uri_errors_are_named)
         { "pg:frobnicate=1", "malformed" },
         { "pg:host", "malformed" },
         { "postgresql:///db?schema=%zz", "bad percent-escape" },
+        /* an empty entry is the local socket, the next one is not */
+        { "pg:host=localhost,,db.example.com port=1,2,3", "R22: host 'db.example.com'" },
+        /* a service file's hosts are out of sight */
+        { "pg:service=shop dbname=x", "R22: a service's hosts cannot be checked" },
+        { "postgresql:///db?service=shop", "R22: a service's hosts cannot be checked" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_failed_with(privacy_config_set_storage(cfg, bad[i].uri), PRIVACY_E_INVALID,
@@ -96,6 +102,8 @@ START_TEST(test_uri_messages_never_quote_a_password)
         "pg:password=Sesame42 'unterminated",
         "pg:password='Sesame42",
         "pg:host=db.example.com password=Sesame42",
+        "pg:host=h password=Ses\"ame42 'unterminated",
+        "postgresql://u:pa\"Sesame42@[::1/db",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(privacy_config_set_storage(cfg, bad[i]), PRIVACY_E_INVALID);
@@ -118,6 +126,25 @@ START_TEST(test_environment_host_is_checked)
     ck_assert_int_eq(privacy_config_set_storage(cfg, "pg:dbname=x"), PRIVACY_OK);
     unsetenv("PGHOST");
     unsetenv("PGSSLMODE");
+    privacy_config_free(cfg);
+}
+END_TEST
+
+/* The retry budget: the URI's, else the caller's, else the backend's own
+ * (30 s on PostgreSQL: above a failover's time). */
+START_TEST(test_retry_budget_defaults)
+{
+    privacy_config *cfg;
+    ck_assert_int_eq(privacy_config_new(&cfg), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, "pg:dbname=x"), PRIVACY_OK);
+    ck_assert_int_eq(cfg->retry_budget_us, PRV_PG_RETRY_BUDGET_DEFAULT_US);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, "sqlite::memory:"), PRIVACY_OK);
+    ck_assert_int_eq(cfg->retry_budget_us, PRV_RETRY_BUDGET_DEFAULT_US);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, "pg:dbname=x retry_budget_ms=7"), PRIVACY_OK);
+    ck_assert_int_eq(cfg->retry_budget_us, 7000);
+    ck_assert_int_eq(privacy_config_set_retry_budget(cfg, 0), PRIVACY_OK);
+    ck_assert_int_eq(privacy_config_set_storage(cfg, "pg:dbname=x"), PRIVACY_OK);
+    ck_assert_int_eq(cfg->retry_budget_us, 0);
     privacy_config_free(cfg);
 }
 END_TEST
@@ -368,6 +395,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_uri_errors_are_named);
     tcase_add_test(tc, test_uri_messages_never_quote_a_password);
     tcase_add_test(tc, test_environment_host_is_checked);
+    tcase_add_test(tc, test_retry_budget_defaults);
     tcase_add_test(tc, test_unreachable_server_is_a_storage_error);
     suite_add_tcase(s, tc);
     tc = tcase_create("schema");

@@ -30,6 +30,7 @@ static privacy_backend busy_be;
 static long commits;  /* commit() calls since busy_reset */
 static long arm_at;   /* the commit (by count) that lands and reports BUSY; 0: none */
 static int never;     /* every commit rolls back and reports BUSY */
+static int always;    /* every commit lands and reports BUSY */
 static long injected; /* BUSY answers given */
 
 static int busy_commit(void *conn)
@@ -41,6 +42,10 @@ static int busy_commit(void *conn)
         return PRIVACY_E_BUSY;
     }
     int rc = real->commit(conn);
+    if (rc == PRIVACY_OK && always) {
+        injected++;
+        return PRIVACY_E_BUSY;
+    }
     if (rc == PRIVACY_OK && arm_at != 0 && commits == arm_at) {
         arm_at = 0;
         injected++;
@@ -55,7 +60,7 @@ static void busy_reset(const privacy_backend *be)
     busy_be = *be;
     busy_be.commit = busy_commit;
     commits = arm_at = injected = 0;
-    never = 0;
+    never = always = 0;
 }
 
 /* The nth commit from now lands and reports BUSY, once. */
@@ -67,7 +72,7 @@ static void busy_arm(long nth)
 static void busy_off(void)
 {
     arm_at = 0;
-    never = 0;
+    never = always = 0;
 }
 
 /* ---- the world a call runs in ---- */
@@ -580,6 +585,48 @@ START_TEST(test_retry_commit_never_lands_outcome_unknown)
 }
 END_TEST
 
+/* Every commit lands and answers BUSY until the budget is spent: the call
+ * says the outcome is unknown — and its audit entry is stored. The next
+ * call must not take that entry's place (the chain cannot go on from an
+ * entry that may or may not be there: the context starts a new one). In
+ * the caller's own transaction the same holds for privacy_commit(). */
+START_TEST(test_retry_unknown_outcome_keeps_its_audit_entry)
+{
+    world w;
+    world_start(&w, &SCENARIOS[0], 20000);
+    w_open(&w, OLD_KEY);
+    snap before, after;
+    take_snap(&w, &before);
+    char *a = NULL, *b = NULL, *c = NULL;
+    always = 1;
+    int rc = privacy_subject_create(w.ctx, w.shop, "order", &a);
+    always = 0;
+    ck_assert_int_eq(rc, PRIVACY_E_STORAGE);
+    ck_assert_ptr_nonnull(strstr(privacy_errmsg(w.ctx), "outcome is unknown"));
+    ck_assert_int_eq(privacy_subject_create(w.ctx, w.shop, "order", &b), PRIVACY_OK);
+    /* The caller's transaction: its commit is not re-run. */
+    ck_assert_int_eq(privacy_begin(w.ctx), PRIVACY_OK);
+    ck_assert_int_eq(privacy_subject_create(w.ctx, w.shop, "order", &c), PRIVACY_OK);
+    always = 1;
+    rc = privacy_commit(w.ctx);
+    always = 0;
+    ck_assert_int_eq(rc, PRIVACY_E_STORAGE);
+    ck_assert_ptr_nonnull(strstr(privacy_errmsg(w.ctx), "outcome of the commit is unknown"));
+    privacy_free(c);
+    c = NULL;
+    ck_assert_int_eq(privacy_subject_create(w.ctx, w.shop, "order", &c), PRIVACY_OK);
+    take_snap(&w, &after);
+    /* Four subjects landed (the first and third "unknown"), each with its
+     * own entry. */
+    ck_assert_int_eq(tu_count_rows(&S, "collection = 'subject'"), 4);
+    ck_assert_int_eq(after.n[AUDIT_AT] - before.n[AUDIT_AT], 4);
+    privacy_free(b);
+    privacy_free(c);
+    verify_log(&w, &SCENARIOS[0], 0);
+    world_end(&w);
+}
+END_TEST
+
 static Suite *retry_suite(void)
 {
     Suite *s = suite_create("retry");
@@ -587,6 +634,7 @@ static Suite *retry_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_retry_landed_commit_reported_busy_lands_once, 0, N_SCENARIOS);
     tcase_add_loop_test(tc, test_retry_commit_never_lands_outcome_unknown, 0, N_SCENARIOS);
+    tcase_add_test(tc, test_retry_unknown_outcome_keeps_its_audit_entry);
     suite_add_tcase(s, tc);
     return s;
 }

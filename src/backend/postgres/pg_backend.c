@@ -144,7 +144,11 @@ static int pg_begin(void *conn)
     pg_conn *c = conn;
     int rc = usable(c);
     if (rc == PRIVACY_OK)
-        rc = command(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin");
+        /* Warnings must reach us (a cancelled wait for a standby is one),
+         * whatever the role or PGOPTIONS set; SET LOCAL also holds behind
+         * PgBouncer. Still one round trip. */
+        rc = command(c, "BEGIN ISOLATION LEVEL SERIALIZABLE;"
+                        " SET LOCAL client_min_messages = warning", "begin");
     if (rc == PRIVACY_OK)
         c->in_tx = 1;
     return rc;
@@ -204,6 +208,16 @@ static int pg_commit(void *conn)
                  "postgres: the connection was lost in this transaction; re-run it");
         return PRIVACY_E_BUSY;
     }
+    /* A re-run after a COMMIT of unknown outcome may write nothing new
+     * (its rows are there): without a transaction id PostgreSQL would not
+     * wait for the standby, and success would not mean the earlier commit
+     * is replicated. Taking an id makes this COMMIT wait. */
+    if (c->force_xid) {
+        int rc = prv_pg_result(c, PQexec(c->pg, "SELECT pg_current_xact_id()"),
+                               "taking a transaction id", NULL);
+        if (rc != PRIVACY_OK)
+            return rc;
+    }
     c->in_commit = 1;
     c->warn_state[0] = '\0';
     PGresult *res = commit_bounded(c);
@@ -216,6 +230,7 @@ static int pg_commit(void *conn)
         /* Sent, and no sure answer: it may or may not have landed. */
         (void)prv_pg_fail(c, res, "during COMMIT");
         c->broken = 1;
+        c->force_xid = 1;
         rc = PRIVACY_E_BUSY;
         snprintf(c->errmsg, sizeof c->errmsg,
                  "postgres: connection lost during COMMIT: the outcome is unknown");
@@ -235,6 +250,8 @@ static int pg_commit(void *conn)
         rc = PRIVACY_E_STORAGE;
     }
     PQclear(res);
+    if (rc == PRIVACY_OK)
+        c->force_xid = 0;
     return rc;
 }
 
@@ -343,17 +360,22 @@ static int pg_scan(void *conn, const char *collection, const char *subject_id,
         return rc;
     if (!PQsendQueryPrepared(c->pg, ps_name[which], p.n, p.val, p.len, p.fmt, 1))
         return prv_pg_fail(c, NULL, "scanning records");
+    /* Without single-row mode (it cannot fail here) the rows come in one
+     * result: the loop reads them the same way. */
     (void)PQsetSingleRowMode(c->pg);
     int ret = PRIVACY_OK, failed = 0;
     PGresult *res;
     while ((res = PQgetResult(c->pg)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_SINGLE_TUPLE) {
-            if (ret == PRIVACY_OK && !failed)
-                ret = deliver(res, 0, collection, cb, ud);
-        } else if (st != PGRES_TUPLES_OK && !failed) {
+        if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+            for (int row = 0; ret == PRIVACY_OK && !failed && row < PQntuples(res); row++)
+                ret = deliver(res, row, collection, cb, ud);
+        } else if (!failed) {
             failed = 1;
-            ret = prv_pg_fail(c, res, "scanning records");
+            /* A callback that stopped the visit has its value returned. */
+            int why = prv_pg_fail(c, res, "scanning records");
+            if (ret == PRIVACY_OK)
+                ret = why;
         }
         PQclear(res);
     }

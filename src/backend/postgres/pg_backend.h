@@ -13,6 +13,10 @@ extern const privacy_backend prv_pg_backend;
 /* The schema version this library creates and migrates to. */
 enum { PRV_PG_SCHEMA_VERSION = 1 };
 
+/* The retry budget when neither the URI nor the caller sets one: above
+ * the time a failover takes (detection and promotion). */
+#define PRV_PG_RETRY_BUDGET_DEFAULT_US INT64_C(30000000)
+
 /* What a storage URI says, split into libpq's part and ours. */
 typedef struct prv_pg_opts {
     char *conninfo;          /* the URI without our keys, for libpq; prv_free */
@@ -20,7 +24,7 @@ typedef struct prv_pg_opts {
     char schema[64];         /* schema=, default "privacy" */
     int statement_timeout_ms; /* statement_timeout_ms=, default 30000; 0 = none */
     int allow_insecure;      /* allow_insecure=1: a remote host without verify-* */
-    int64_t retry_budget_us; /* retry_budget_ms=, default 30 s */
+    int64_t retry_budget_us; /* retry_budget_ms=; -1 if not given */
 } prv_pg_opts;
 
 /* 1 if uri names the PostgreSQL backend by its scheme. */

@@ -25,6 +25,7 @@ typedef struct pg_conn {
     int in_tx;           /* between begin() and commit()/rollback() */
     int broken;          /* the connection is gone: reconnect before the next use */
     int in_commit;       /* a COMMIT is running: warnings matter */
+    int force_xid;       /* a COMMIT's outcome was unknown: the next one must wait for standbys */
     char warn_state[6];  /* SQLSTATE of a WARNING during the COMMIT, or "" */
     char sql[PS_COUNT][400];
     char errmsg[PRIVACY_ERRMSG_MAX];

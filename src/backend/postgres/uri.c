@@ -11,7 +11,6 @@
 #include "pg_backend.h"
 
 enum { DEFAULT_STATEMENT_TIMEOUT_MS = 30000 };
-#define DEFAULT_RETRY_BUDGET_US INT64_C(30000000)
 
 int prv_pg_uri_scheme(const char *uri)
 {
@@ -191,23 +190,14 @@ static int split_keyvalue(prv_pg_opts *o, const char *s, char *out, char *val, c
 }
 
 /* libpq quotes the offending token of a malformed conninfo, which may be
- * a password: keep its words, drop what it quotes, fold its lines. */
+ * a password (and may itself hold quotes): keep its words up to the first
+ * quote, fold its lines. */
 static void redacted(char *dst, size_t n, const char *msg)
 {
     size_t j = 0;
-    int quoted = 0;
-    for (const char *m = msg; *m != '\0' && j + 4 < n; m++) {
-        if (*m == '"') {
-            if (!quoted)
-                dst[j++] = '"', dst[j++] = '.', dst[j++] = '.', dst[j++] = '.';
-            else
-                dst[j++] = '"';
-            quoted = !quoted;
-        } else if (!quoted) {
-            dst[j++] = *m == '\n' ? ' ' : *m;
-        }
-    }
-    while (j > 0 && dst[j - 1] == ' ')
+    for (const char *m = msg; *m != '\0' && *m != '"' && j + 1 < n; m++)
+        dst[j++] = *m == '\n' ? ' ' : *m;
+    while (j > 0 && (dst[j - 1] == ' ' || dst[j - 1] == ':'))
         j--;
     dst[j] = '\0';
 }
@@ -245,6 +235,14 @@ static void nth(const char *list, int i, char *out, size_t outlen)
     out[n] = '\0';
 }
 
+static int count_entries(const char *list)
+{
+    int n = list != NULL ? 1 : 0;
+    for (const char *p = list; p != NULL && *p != '\0'; p++)
+        n += *p == ',';
+    return n;
+}
+
 static int loopback(const char *a)
 {
     unsigned char b[16];
@@ -270,15 +268,24 @@ static int check_transport(const prv_pg_opts *o, const PQconninfoOption *given, 
     const char *hosts = effective(given, defaults, "host");
     const char *addrs = effective(given, defaults, "hostaddr");
     const char *mode = effective(given, defaults, "sslmode");
+    const char *service = effective(given, defaults, "service");
     int verified = mode != NULL && (strcmp(mode, "verify-full") == 0 ||
                                     strcmp(mode, "verify-ca") == 0);
     int rc = PRIVACY_OK;
-    for (int i = 0; rc == PRIVACY_OK && !verified && !o->allow_insecure; i++) {
+    if (service != NULL && !verified && !o->allow_insecure) {
+        /* The service file names hosts this check cannot see. */
+        snprintf(errbuf, errlen,
+                 "postgres: R22: a service's hosts cannot be checked: add sslmode=verify-full"
+                 " (or verify-ca) to the URI, or allow_insecure=1");
+        rc = PRIVACY_E_INVALID;
+    }
+    int entries = count_entries(hosts) > count_entries(addrs) ? count_entries(hosts)
+                                                              : count_entries(addrs);
+    for (int i = 0; rc == PRIVACY_OK && !verified && !o->allow_insecure && i < entries; i++) {
         char host[256], addr[64];
         nth(hosts, i, host, sizeof host);
         nth(addrs, i, addr, sizeof addr);
-        if (i > 0 && host[0] == '\0' && addr[0] == '\0')
-            break;
+        /* An empty entry is libpq's default: the local socket. */
         int local = addr[0] != '\0' ? loopback(addr)
                                     : host[0] == '\0' || host[0] == '/' || host[0] == '@' ||
                                           strcmp(host, "localhost") == 0 || loopback(host);
@@ -289,9 +296,6 @@ static int check_transport(const prv_pg_opts *o, const PQconninfoOption *given, 
                      addr[0] != '\0' ? addr : host, mode != NULL ? mode : "prefer");
             rc = PRIVACY_E_INVALID;
         }
-        if (hosts == NULL || strchr(hosts, ',') == NULL)
-            if (addrs == NULL || strchr(addrs, ',') == NULL)
-                break;
     }
     PQconninfoFree(defaults);
     return rc;
@@ -302,7 +306,7 @@ int prv_pg_uri_parse(const char *uri, prv_pg_opts *o, char *errbuf, size_t errle
     memset(o, 0, sizeof *o);
     strcpy(o->schema, "privacy");
     o->statement_timeout_ms = DEFAULT_STATEMENT_TIMEOUT_MS;
-    o->retry_budget_us = DEFAULT_RETRY_BUDGET_US;
+    o->retry_budget_us = -1;
     if (!prv_pg_uri_scheme(uri)) {
         snprintf(errbuf, errlen,
                  "postgres: the storage URI must start with 'postgresql://', 'postgres://' or"
