@@ -378,25 +378,22 @@ need_server_dir() {
     bindir=$(find_bindir) || die "PostgreSQL is not installed"
 }
 
-cmd_kill() {
+# Stops the server in DIR ($2) with pg_ctl's shutdown mode $1, keeping its data.
+stop_with_mode() {
+    mode=$1
+    shift
     need_server_dir "$@"
     if ! running "$dir"; then
         echo "$me: $dir: not running" >&2
         return 0
     fi
-    pg_ctl_ -D "$dir/data" stop -m immediate -w -t "$PG_WAIT" -s >/dev/null ||
-        die "$dir: pg_ctl stop -m immediate failed"
+    pg_ctl_ -D "$dir/data" stop -m "$mode" -w -t "$PG_WAIT" -s >/dev/null ||
+        die "$dir: pg_ctl stop -m $mode failed"
 }
 
-cmd_halt() {
-    need_server_dir "$@"
-    if ! running "$dir"; then
-        echo "$me: $dir: not running" >&2
-        return 0
-    fi
-    pg_ctl_ -D "$dir/data" stop -m fast -w -t "$PG_WAIT" -s >/dev/null ||
-        die "$dir: pg_ctl stop -m fast failed"
-}
+cmd_kill() { stop_with_mode immediate "$@"; }
+
+cmd_halt() { stop_with_mode fast "$@"; }
 
 cmd_resume() {
     need_server_dir "$@"

@@ -63,9 +63,10 @@ static int set_uri(privacy_config *cfg, const privacy_backend *be, const char *u
 }
 
 /* Finds the built-in backend for a storage URI and checks the URI's form.
- * *retry_us gets the URI's retry budget, or -1 if it sets none. */
+ * *retry_us gets the URI's retry budget, or -1 if it sets none;
+ * *default_us the backend's own. */
 static int builtin_backend(const char *fn, const char *uri, const privacy_backend **be,
-                           int64_t *retry_us)
+                           int64_t *retry_us, int64_t *default_us)
 {
     if (strncmp(uri, "sqlite:", 7) == 0) {
         prv_sqlite_opts opts;
@@ -76,6 +77,7 @@ static int builtin_backend(const char *fn, const char *uri, const privacy_backen
         prv_sqlite_opts_clear(&opts);
         *be = &prv_sqlite_backend;
         *retry_us = opts.retry_budget_us;
+        *default_us = PRV_RETRY_BUDGET_DEFAULT_US;
         return PRIVACY_OK;
     }
     if (prv_pg_uri_scheme(uri)) {
@@ -87,6 +89,7 @@ static int builtin_backend(const char *fn, const char *uri, const privacy_backen
         prv_pg_opts_clear(&opts);
         *be = &prv_pg_backend;
         *retry_us = opts.retry_budget_us;
+        *default_us = PRV_PG_RETRY_BUDGET_DEFAULT_US;
         return PRIVACY_OK;
     }
     return prv_err_set(prv_err_tls(), PRIVACY_E_INVALID,
@@ -100,16 +103,15 @@ int privacy_config_set_storage(privacy_config *cfg, const char *uri)
     if (cfg == NULL || uri == NULL)
         return invalid("privacy_config_set_storage: cfg and uri must not be NULL");
     const privacy_backend *be;
-    int64_t retry_us;
-    int rc = builtin_backend("privacy_config_set_storage", uri, &be, &retry_us);
+    int64_t retry_us, default_us;
+    int rc = builtin_backend("privacy_config_set_storage", uri, &be, &retry_us, &default_us);
     if (rc == PRIVACY_OK)
         rc = set_uri(cfg, be, uri);
     /* The URI's budget; else the caller's; else the backend's default. */
     if (rc == PRIVACY_OK && retry_us >= 0)
         cfg->retry_budget_us = retry_us;
     else if (rc == PRIVACY_OK && !cfg->retry_budget_set)
-        cfg->retry_budget_us = be == &prv_pg_backend ? PRV_PG_RETRY_BUDGET_DEFAULT_US
-                                                     : PRV_RETRY_BUDGET_DEFAULT_US;
+        cfg->retry_budget_us = default_us;
     return rc;
 }
 
@@ -125,8 +127,8 @@ int privacy_config_set_keystore(privacy_config *cfg, const char *uri)
         return PRIVACY_OK;
     }
     const privacy_backend *be;
-    int64_t retry_us;
-    int rc = builtin_backend("privacy_config_set_keystore", uri, &be, &retry_us);
+    int64_t retry_us, default_us;
+    int rc = builtin_backend("privacy_config_set_keystore", uri, &be, &retry_us, &default_us);
     if (rc != PRIVACY_OK)
         return rc;
     char *copy = prv_strdup(uri);

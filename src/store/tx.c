@@ -1,5 +1,6 @@
 /* Transactions: the re-runnable callback of the store, and the caller's own
  * transaction (privacy_begin/commit/rollback). */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -11,6 +12,15 @@ enum { BACKOFF_FIRST_US = 1000, BACKOFF_MAX_US = 100000 };
 static void roll_back_quietly(prv_store *st)
 {
     (void)st->be.rollback(st->conn);
+}
+
+/* Replaces the store's message by lead followed by the failure it had,
+ * with code. */
+static int restate(prv_store *st, int code, const char *lead)
+{
+    char last[PRIVACY_ERRMSG_MAX];
+    memcpy(last, prv_err_msg(st->err), sizeof last);
+    return prv_err_set(st->err, code, "%s: %.180s", lead, last);
 }
 
 /* *in_commit is set when the failure came from commit() itself. */
@@ -50,7 +60,6 @@ int prv_store_tx(prv_store *st, prv_store_tx_fn fn, void *userdata)
      * during COMMIT). Re-running is safe: every write of a transaction
      * replaces by id, so a change that did land is written again, once.
      * But if no later run succeeds, nobody knows whether it landed. */
-    int unknown = 0;
     st->maybe_landed = 0;
     for (int retried = 0;; retried = 1) {
         int in_commit;
@@ -59,32 +68,24 @@ int prv_store_tx(prv_store *st, prv_store_tx_fn fn, void *userdata)
             prv_err_clear(st->err); /* the earlier runs' failure is history */
         if (rc == PRIVACY_OK)
             return rc;
+        /* Every run before this one failed with BUSY: an earlier commit
+         * may have landed, and this run, failing otherwise, cannot say
+         * "nothing was written". */
+        if (rc != PRIVACY_E_BUSY && st->maybe_landed)
+            return restate(st, PRIVACY_E_STORAGE,
+                           "store: the outcome is unknown: an earlier commit may have landed,"
+                           " and the re-run failed");
         st->maybe_landed |= in_commit;
-        if (rc != PRIVACY_E_BUSY) {
-            if (!unknown)
-                return rc;
-            /* This run failed for another reason, but an earlier one may
-             * have landed: the caller must not read "nothing was written". */
-            char last[PRIVACY_ERRMSG_MAX];
-            memcpy(last, prv_err_msg(st->err), sizeof last);
-            return prv_err_set(st->err, PRIVACY_E_STORAGE,
-                               "store: the outcome is unknown: an earlier commit may have"
-                               " landed, and the re-run failed (%.160s)",
-                               last);
-        }
-        unknown |= in_commit;
+        if (rc != PRIVACY_E_BUSY)
+            return rc;
         int64_t spent = prv_clock_monotonic() - start;
         if (spent + delay > st->retry_budget_us) {
-            char last[PRIVACY_ERRMSG_MAX];
-            memcpy(last, prv_err_msg(st->err), sizeof last);
-            if (unknown)
-                return prv_err_set(st->err, PRIVACY_E_STORAGE,
-                                   "store: gave up after %lld ms of retries; the outcome is"
-                                   " unknown: a commit may have landed (%.160s)",
-                                   (long long)(spent / 1000), last);
-            return prv_err_set(st->err, PRIVACY_E_BUSY,
-                               "store: gave up after %lld ms of retries: %.180s",
-                               (long long)(spent / 1000), last);
+            char lead[120];
+            snprintf(lead, sizeof lead, "store: gave up after %lld ms of retries%s",
+                     (long long)(spent / 1000),
+                     st->maybe_landed ? "; the outcome is unknown: a commit may have landed"
+                                      : "");
+            return restate(st, st->maybe_landed ? PRIVACY_E_STORAGE : PRIVACY_E_BUSY, lead);
         }
         prv_sleep_jittered_us(delay);
         delay = delay * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : delay * 2;
@@ -123,13 +124,9 @@ int prv_store_commit(prv_store *st)
         roll_back_quietly(st);
         /* Nothing is re-run here: BUSY from commit() may mean it landed. */
         st->maybe_landed = 1;
-        if (rc == PRIVACY_E_BUSY) {
-            char last[PRIVACY_ERRMSG_MAX];
-            memcpy(last, prv_err_msg(st->err), sizeof last);
-            rc = prv_err_set(st->err, PRIVACY_E_STORAGE,
-                             "the outcome of the commit is unknown: it may have landed (%.180s)",
-                             last);
-        }
+        if (rc == PRIVACY_E_BUSY)
+            rc = restate(st, PRIVACY_E_STORAGE,
+                         "the outcome of the commit is unknown: it may have landed");
     }
     return rc;
 }

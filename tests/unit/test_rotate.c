@@ -24,6 +24,18 @@
 
 static const char *const BILLING[] = { "billing" };
 static const int OLD[] = { 0 }, NEW[] = { 1 }, BOTH[] = { 0, 1 };
+
+/* Opens the store with the new root key alone (and keystore_uri, or
+ * NULL), checks that every value reads and that the audit log verifies,
+ * and closes it: a rotation that is done. */
+static void reopen_new_and_check(const char *keystore_uri)
+{
+    privacy_ctx *ctx;
+    ck_assert_int_eq(rt_open(&ctx, NEW, 1, keystore_uri, NULL), PRIVACY_OK);
+    rt_check_reads(ctx);
+    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
+    privacy_close(ctx);
+}
 /* Batches of 4 and windows of 6 ids: several of each for a small store. */
 static const prv_rewrap_limits SMALL = { 4, 6 };
 
@@ -170,10 +182,7 @@ START_TEST(test_rotate_resumes_after_callback_stops_it)
         ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
         ck_assert_int_eq(rt_wraps(&S).by[1], TOTAL_KEYS);
         privacy_close(ctx);
-        ck_assert_int_eq(rt_open(&ctx, NEW, 1, NULL, NULL), PRIVACY_OK);
-        rt_check_reads(ctx);
-        ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
-        privacy_close(ctx);
+        reopen_new_and_check(NULL);
     }
 }
 END_TEST
@@ -286,10 +295,7 @@ START_TEST(test_rotate_resumes_after_process_killed)
     rt_check_reads(ctx);
     ck_assert_int_eq(privacy_keys_rotate(ctx, NULL, NULL), PRIVACY_OK);
     privacy_close(ctx);
-    ck_assert_int_eq(rt_open(&ctx, NEW, 1, NULL, NULL), PRIVACY_OK);
-    rt_check_reads(ctx);
-    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
-    privacy_close(ctx);
+    reopen_new_and_check(NULL);
 }
 END_TEST
 
@@ -611,10 +617,7 @@ START_TEST(test_rotate_separate_keystore)
     privacy_close(ctx);
     ck_assert_int_eq(rt_wraps(&keystore).by[1], TOTAL_KEYS);
     ck_assert_int_eq(tu_count_rows(&S, "collection IN ('keys', 'dek')"), 0);
-    ck_assert_int_eq(rt_open(&ctx, NEW, 1, keystore.uri, NULL), PRIVACY_OK);
-    rt_check_reads(ctx);
-    ck_assert_int_eq(privacy_audit_verify(ctx, NULL), PRIVACY_OK);
-    privacy_close(ctx);
+    reopen_new_and_check(keystore.uri);
 }
 END_TEST
 

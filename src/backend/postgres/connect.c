@@ -54,6 +54,28 @@ static int retryable(const char *state, int *conn_gone)
     return 0;
 }
 
+int prv_pg_sql(const char *tmpl, const char *schema, char *out, size_t n)
+{
+    size_t j = 0, sl = strlen(schema);
+    for (const char *p = tmpl; *p != '\0'; p++) {
+        if (p[0] == '@' && p[1] == 'S') {
+            if (j + sl + 3 >= n)
+                return 0;
+            out[j++] = '"';
+            memcpy(out + j, schema, sl);
+            j += sl;
+            out[j++] = '"';
+            p++;
+        } else {
+            if (j + 1 >= n)
+                return 0;
+            out[j++] = *p;
+        }
+    }
+    out[j] = '\0';
+    return 1;
+}
+
 int prv_pg_lost(const pg_conn *c, const PGresult *res)
 {
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK || res == NULL)

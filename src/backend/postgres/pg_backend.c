@@ -20,21 +20,21 @@
 #define ORDER " ORDER BY created, id"
 
 static const char *const sql_tmpl[PS_COUNT] = {
-    [PS_PUT] = "INSERT INTO \"%s\".records"
+    [PS_PUT] = "INSERT INTO @S.records"
                " (collection, id, subject_id, index_key, created, expires, body)"
                " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (collection, id) DO UPDATE SET"
                " subject_id = EXCLUDED.subject_id, index_key = EXCLUDED.index_key,"
                " created = EXCLUDED.created, expires = EXCLUDED.expires, body = EXCLUDED.body",
-    [PS_GET] = "SELECT " COLS " FROM \"%s\".records WHERE collection = $1 AND id = $2",
-    [PS_DEL] = "DELETE FROM \"%s\".records WHERE collection = $1 AND id = $2",
-    [PS_SCAN_ALL] = "SELECT " COLS " FROM \"%s\".records WHERE collection = $1" ORDER,
+    [PS_GET] = "SELECT " COLS " FROM @S.records WHERE collection = $1 AND id = $2",
+    [PS_DEL] = "DELETE FROM @S.records WHERE collection = $1 AND id = $2",
+    [PS_SCAN_ALL] = "SELECT " COLS " FROM @S.records WHERE collection = $1" ORDER,
     /* Parenthesised: one string each, not a missing comma. */
-    [PS_SCAN_SUBJECT] = ("SELECT " COLS " FROM \"%s\".records WHERE collection = $1"
+    [PS_SCAN_SUBJECT] = ("SELECT " COLS " FROM @S.records WHERE collection = $1"
                          " AND subject_id = $2" ORDER),
-    [PS_SCAN_INDEX] = ("SELECT " COLS " FROM \"%s\".records WHERE collection = $1"
+    [PS_SCAN_INDEX] = ("SELECT " COLS " FROM @S.records WHERE collection = $1"
                        " AND index_key = $2" ORDER),
-    [PS_DEL_SUBJECT] = "DELETE FROM \"%s\".records WHERE collection = $1 AND subject_id = $2",
-    [PS_PURGE] = "DELETE FROM \"%s\".records WHERE collection = $1 AND expires > 0"
+    [PS_DEL_SUBJECT] = "DELETE FROM @S.records WHERE collection = $1 AND subject_id = $2",
+    [PS_PURGE] = "DELETE FROM @S.records WHERE collection = $1 AND expires > 0"
                  " AND expires <= $2",
 };
 
@@ -441,9 +441,14 @@ static int pg_open(void **conn_out, const char *uri, char *errbuf, size_t errlen
         prv_free(c);
         return rc;
     }
-    for (int i = 0; i < PS_COUNT; i++)
-        snprintf(c->sql[i], sizeof c->sql[i], sql_tmpl[i], c->opts.schema);
-    rc = prv_pg_connect(c);
+    for (int i = 0; rc == PRIVACY_OK && i < PS_COUNT; i++)
+        if (!prv_pg_sql(sql_tmpl[i], c->opts.schema, c->sql[i], sizeof c->sql[i])) {
+            /* A schema name is at most 63 bytes: sql[] always has room. */
+            snprintf(c->errmsg, sizeof c->errmsg, "postgres: internal: a statement is too long");
+            rc = PRIVACY_E_INTERNAL;
+        }
+    if (rc == PRIVACY_OK)
+        rc = prv_pg_connect(c);
     /* Unlike a reconnect in a transaction, a first connection that fails
      * is not a conflict to retry: the caller sees why. */
     if (rc == PRIVACY_E_BUSY)

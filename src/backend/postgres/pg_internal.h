@@ -31,6 +31,10 @@ typedef struct pg_conn {
     char errmsg[PRIVACY_ERRMSG_MAX];
 } pg_conn;
 
+/* Copies the statement tmpl into out (n bytes) with every "@S" replaced by
+ * the quoted schema name (checked: a-z 0-9 _). 0 if it does not fit. */
+int prv_pg_sql(const char *tmpl, const char *schema, char *out, size_t n);
+
 /* Records a failure of a call (res may be NULL), deciding first on the
  * connection's state, then on the SQLSTATE: a lost connection, a
  * serialization failure or deadlock, a server shutting down or read-only

@@ -1,6 +1,6 @@
 /* The PostgreSQL schema: created and migrated forward on open, in one
  * transaction under an advisory lock, so that many processes starting at
- * once migrate it exactly once. "@S" in the statements is the schema. */
+ * once migrate it exactly once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,34 +38,11 @@ static const char *const migration[PRV_PG_SCHEMA_VERSION] = {
 /* The advisory lock's first key: "PRVY". */
 enum { LOCK_CLASS = 0x50525659 };
 
-/* Copies tmpl into out with every "@S" replaced by the quoted schema. */
-static int expand(const char *tmpl, const char *schema, char *out, size_t n)
-{
-    size_t j = 0, sl = strlen(schema);
-    for (const char *p = tmpl; *p != '\0'; p++) {
-        if (p[0] == '@' && p[1] == 'S') {
-            if (j + sl + 3 >= n)
-                return 0;
-            out[j++] = '"';
-            memcpy(out + j, schema, sl);
-            j += sl;
-            out[j++] = '"';
-            p++;
-        } else {
-            if (j + 1 >= n)
-                return 0;
-            out[j++] = *p;
-        }
-    }
-    out[j] = '\0';
-    return 1;
-}
-
 /* Runs a statement of the template; 0 rows expected unless rows != NULL. */
 static int run(pg_conn *c, const char *tmpl, const char *what, PGresult **rows)
 {
     char sql[2048];
-    if (!expand(tmpl, c->opts.schema, sql, sizeof sql)) {
+    if (!prv_pg_sql(tmpl, c->opts.schema, sql, sizeof sql)) {
         snprintf(c->errmsg, sizeof c->errmsg, "postgres: internal: a schema statement is too long");
         return PRIVACY_E_INTERNAL;
     }
